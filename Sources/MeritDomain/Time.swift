@@ -1,0 +1,155 @@
+/// An instant, in whole milliseconds since 1970-01-01T00:00:00Z, written as RFC 3339 UTC with milliseconds.
+public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// Milliseconds since the Unix epoch.
+    public var milliseconds: Int64
+
+    /// The instant `milliseconds` after the epoch.
+    public init(milliseconds: Int64) { self.milliseconds = milliseconds }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.milliseconds < rhs.milliseconds }
+
+    /// The day (UTC) this instant falls on.
+    public var day: Day {
+        Day(daysSinceEpoch: Int64((Double(milliseconds) / 86_400_000).rounded(.down)))
+    }
+
+    /// `2026-04-01T09:12:00.000Z`.
+    public var description: String {
+        let millisecondsPerDay: Int64 = 86_400_000
+        var dayNumber = milliseconds / millisecondsPerDay
+        var rest = milliseconds % millisecondsPerDay
+        if rest < 0 {
+            rest += millisecondsPerDay
+            dayNumber -= 1
+        }
+        let day = Day(daysSinceEpoch: dayNumber)
+        let hours = rest / 3_600_000
+        let minutes = rest / 60_000 % 60
+        let seconds = rest / 1000 % 60
+        let millis = rest % 1000
+        return "\(day)T\(pad(hours, 2)):\(pad(minutes, 2)):\(pad(seconds, 2)).\(pad(millis, 3))Z"
+    }
+
+    /// Parse RFC 3339: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; the fraction is truncated to milliseconds.
+    public init?(rfc3339 text: String) {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 20, let day = Day(bytes: bytes[0..<10]),
+            bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t"),
+            bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+            let hours = number(bytes[11..<13]), let minutes = number(bytes[14..<16]),
+            let seconds = number(bytes[17..<19]), hours < 24, minutes < 60, seconds < 60
+        else { return nil }
+        var index = 19
+        var millis: Int64 = 0
+        if bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            var digits = 0
+            while index < bytes.count, let digit = number(bytes[index..<index + 1]) {
+                if digits < 3 { millis = millis * 10 + digit }
+                digits += 1
+                index += 1
+            }
+            guard digits > 0 else { return nil }
+            for _ in digits..<max(digits, 3) { millis *= 10 }
+        }
+        guard index < bytes.count else { return nil }
+        var offsetMinutes: Int64 = 0
+        switch bytes[index] {
+        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+            index += 1
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            guard bytes.count - index == 6, bytes[index + 3] == UInt8(ascii: ":"),
+                let offsetHours = number(bytes[index + 1..<index + 3]),
+                let offsetMins = number(bytes[index + 4..<index + 6]), offsetHours < 24, offsetMins < 60
+            else { return nil }
+            offsetMinutes = (offsetHours * 60 + offsetMins) * (bytes[index] == UInt8(ascii: "-") ? -1 : 1)
+            index += 6
+        default:
+            return nil
+        }
+        guard index == bytes.count else { return nil }
+        let secondsOfDay = hours * 3600 + minutes * 60 + seconds - offsetMinutes * 60
+        milliseconds = (day.daysSinceEpoch * 86400 + secondsOfDay) * 1000 + millis
+    }
+}
+
+/// A calendar date, `YYYY-MM-DD`, in the proleptic Gregorian calendar.
+public struct Day: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// Days since 1970-01-01.
+    public var daysSinceEpoch: Int64
+
+    /// The day `daysSinceEpoch` days after 1970-01-01.
+    public init(daysSinceEpoch: Int64) { self.daysSinceEpoch = daysSinceEpoch }
+
+    /// The given date, or `nil` when it does not exist (2026-02-30).
+    public init?(year: Int64, month: Int64, day: Int64) {
+        guard (1...12).contains(month), day >= 1, day <= Day.length(ofMonth: month, year: year) else { return nil }
+        // Howard Hinnant's days_from_civil.
+        let shiftedYear = month <= 2 ? year - 1 : year
+        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
+        let yearOfEra = shiftedYear - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        daysSinceEpoch = era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// Parse `YYYY-MM-DD` exactly.
+    public init?(_ text: String) {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 10, let day = Day(bytes: bytes[0..<10]) else { return nil }
+        self = day
+    }
+
+    init?(bytes: ArraySlice<UInt8>) {
+        let start = bytes.startIndex
+        guard bytes.count == 10, bytes[start + 4] == UInt8(ascii: "-"), bytes[start + 7] == UInt8(ascii: "-"),
+            let year = number(bytes[start..<start + 4]), let month = number(bytes[start + 5..<start + 7]),
+            let day = number(bytes[start + 8..<start + 10])
+        else { return nil }
+        self.init(year: year, month: month, day: day)
+    }
+
+    /// The year, month and day.
+    public var components: (year: Int64, month: Int64, day: Int64) {
+        // Howard Hinnant's civil_from_days.
+        let shifted = daysSinceEpoch + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    /// `2026-04-01`.
+    public var description: String {
+        let (year, month, day) = components
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+    }
+
+    public static func < (lhs: Day, rhs: Day) -> Bool { lhs.daysSinceEpoch < rhs.daysSinceEpoch }
+
+    static func length(ofMonth month: Int64, year: Int64) -> Int64 {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+}
+
+private func number(_ digits: ArraySlice<UInt8>) -> Int64? {
+    var value: Int64 = 0
+    for byte in digits {
+        guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+        value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+    }
+    return digits.isEmpty ? nil : value
+}
+
+private func pad(_ value: Int64, _ width: Int) -> String {
+    let digits = String(value)
+    return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+}

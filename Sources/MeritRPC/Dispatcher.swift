@@ -1,0 +1,125 @@
+import MeritJSON
+
+/// Turns input lines into calls on a `RequestHandler` and collects the responses of one group, following the
+/// JSON-RPC 2.0 rules for batches and notifications exactly.
+///
+/// Responses are held until `flush`, which commits the group and then writes every response in the order the
+/// requests arrived. Nothing here does I/O: the connection feeds lines in and takes bytes out.
+public struct Dispatcher<Handler: RequestHandler> {
+    /// The handler that answers requests.
+    public let handler: Handler
+    private let maximumDepth: Int
+    private var entries: [Entry] = []
+    private var calls = 0
+
+    /// One response of the group; a batch is a run of entries between `opensBatch` and `closesBatch`.
+    private struct Entry {
+        var id: RequestID
+        var outcome: Result<JSON, RPCError>
+        /// The handler call that produced it, or -1 when the dispatcher answered by itself.
+        var call: Int
+        var opensBatch = false
+        var closesBatch = false
+    }
+
+    /// A dispatcher for `handler`; documents nested deeper than `maximumDepth` are parse errors.
+    public init(handler: Handler, maximumDepth: Int = JSONParser.defaultMaximumDepth) {
+        self.handler = handler
+        self.maximumDepth = maximumDepth
+    }
+
+    /// Whether responses are waiting for `flush`.
+    public var hasPendingOutput: Bool { !entries.isEmpty || calls > 0 }
+
+    /// Handle one line (without its line terminator). Lines of only whitespace are ignored.
+    public mutating func receive(line: UnsafeRawBufferPointer) {
+        if handler.wantsExit { return }
+        var hasContent = false
+        for byte in line where byte != 0x20 && byte != 0x09 && byte != 0x0D {
+            hasContent = true
+            break
+        }
+        guard hasContent else { return }
+        let value: JSON
+        do {
+            value = try JSONParser.parse(line, maximumDepth: maximumDepth)
+        } catch {
+            entries.append(Entry(id: .null, outcome: .failure(.parseError(error.description)), call: -1))
+            return
+        }
+        receive(value)
+    }
+
+    /// Answer a line that was longer than the configured maximum.
+    public mutating func receiveOversizedLine(limit: Int) {
+        if handler.wantsExit { return }
+        let error = RPCError.parseError("the line is longer than the maximum of \(limit) bytes, so it was skipped")
+        entries.append(Entry(id: .null, outcome: .failure(error), call: -1))
+    }
+
+    /// Handle one parsed message: a request, a notification or a batch.
+    public mutating func receive(_ value: JSON) {
+        guard case .array(let batch) = value else {
+            if let entry = dispatch(value) { entries.append(entry) }
+            return
+        }
+        guard !batch.isEmpty else {
+            entries.append(
+                Entry(id: .null, outcome: .failure(.invalidRequest("an empty batch is not a request")), call: -1))
+            return
+        }
+        let first = entries.count
+        for element in batch {
+            if handler.wantsExit { break }
+            if let entry = dispatch(element) { entries.append(entry) }
+        }
+        if entries.count > first {
+            entries[first].opensBatch = true
+            entries[entries.count - 1].closesBatch = true
+        }
+    }
+
+    private mutating func dispatch(_ value: JSON) -> Entry? {
+        switch Request.decode(value) {
+        case .failure(let invalid):
+            return Entry(id: invalid.id, outcome: .failure(.invalidRequest(invalid.reason)), call: -1)
+        case .success(let request):
+            let call = calls
+            calls += 1
+            let outcome = handler.handle(request, call: call)
+            guard let id = request.id else { return nil }
+            return Entry(id: id, outcome: outcome, call: call)
+        }
+    }
+
+    /// Commit the group and write its responses, then its notifications, one per line.
+    public mutating func flush(into writer: inout JSONWriter) {
+        let commit = calls > 0 ? handler.commit() : .success
+        var insideBatch = false
+        for entry in entries {
+            var outcome = entry.outcome
+            if let failure = commit.failure, entry.call >= failure.firstCall {
+                outcome = .failure(failure.error)
+            }
+            if entry.opensBatch {
+                writer.writeRaw("[")
+                insideBatch = true
+            } else if insideBatch {
+                writer.writeRaw(",")
+            }
+            writeResponse(id: entry.id, outcome: outcome, to: &writer)
+            if entry.closesBatch {
+                writer.writeRaw("]\n")
+                insideBatch = false
+            } else if !insideBatch {
+                writer.writeRaw("\n")
+            }
+        }
+        for notification in commit.notifications {
+            writeNotification(method: notification.method, params: notification.params, to: &writer)
+            writer.writeRaw("\n")
+        }
+        entries.removeAll(keepingCapacity: true)
+        calls = 0
+    }
+}

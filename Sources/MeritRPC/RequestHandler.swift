@@ -1,0 +1,36 @@
+import MeritJSON
+
+/// What answers requests: the server, or a test double.
+///
+/// The dispatcher calls `handle` for every valid request of the input that is available now, numbering the calls
+/// of this group from 0, then `commit` once before any response of the group is written. That is the group
+/// commit: a handler may make changes durable in `commit` and, if that fails, withdraw the answers of the calls
+/// from the first one whose change was lost.
+public protocol RequestHandler: AnyObject {
+    /// Answer one request; `call` numbers the calls of the current group from 0.
+    func handle(_ request: Request, call: Int) -> Result<JSON, RPCError>
+
+    /// Make the group's changes durable before its responses are written.
+    func commit() -> CommitOutcome
+
+    /// Whether the connection should stop reading input (after the `exit` notification).
+    var wantsExit: Bool { get }
+}
+
+/// The result of committing a group of calls.
+public struct CommitOutcome: Sendable {
+    /// When the changes could not be made durable: the error, and the first call whose answer it replaces.
+    public var failure: (error: RPCError, firstCall: Int)?
+    /// Notifications to send after the group's responses, as `(method, params)`.
+    public var notifications: [(method: String, params: JSON)]
+
+    /// A commit outcome.
+    public init(failure: (error: RPCError, firstCall: Int)? = nil, notifications: [(method: String, params: JSON)] = [])
+    {
+        self.failure = failure
+        self.notifications = notifications
+    }
+
+    /// Nothing to report.
+    public static let success = CommitOutcome()
+}
