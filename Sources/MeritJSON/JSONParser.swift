@@ -5,6 +5,12 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     /// What is wrong, as a short phrase ("unexpected character 'x'").
     public var reason: String
 
+    /// A parse error at `offset`.
+    public init(offset: Int, reason: String) {
+        self.offset = offset
+        self.reason = reason
+    }
+
     /// A description naming the reason and the offset.
     public var description: String { "\(reason) at byte \(offset)" }
 }

@@ -1,0 +1,67 @@
+import Foundation
+import MeritJSON
+
+/// A conformance transcript from `Protocol/examples/*.jsonl`: request lines, each followed by the response line
+/// expected for it (the literal `null` when no response is expected, as for a notification).
+public struct Transcript: Sendable {
+    /// One request and what it should produce.
+    public struct Exchange: Sendable {
+        /// The line sent, verbatim (it need not be valid JSON).
+        public var request: String
+        /// The response expected, or `nil` when nothing is expected.
+        public var expected: JSON?
+        /// The line number of the request in the file, for messages.
+        public var line: Int
+    }
+
+    /// The file's name, such as `01-session.jsonl`.
+    public var name: String
+    /// The exchanges, in order.
+    public var exchanges: [Exchange]
+
+    /// Every transcript in `Protocol/examples`, sorted by name.
+    public static func all() throws -> [Transcript] {
+        let directory = Repository.protocolDirectory.appendingPathComponent("examples")
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            .filter { $0.hasSuffix(".jsonl") }.sorted()
+        return try names.map { try load(directory.appendingPathComponent($0)) }
+    }
+
+    /// Load one transcript file.
+    public static func load(_ url: URL) throws -> Transcript {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            .enumerated().filter { !$0.element.isEmpty }
+        guard lines.count % 2 == 0 else {
+            throw TranscriptError(message: "\(url.lastPathComponent) has an odd number of lines")
+        }
+        var exchanges: [Exchange] = []
+        for pair in stride(from: 0, to: lines.count, by: 2) {
+            let expectedLine = lines[pair + 1]
+            let expected: JSON
+            do {
+                expected = try JSONParser.parse(expectedLine.element)
+            } catch {
+                throw TranscriptError(
+                    message: "\(url.lastPathComponent):\(expectedLine.offset + 1): the expected line is not JSON")
+            }
+            exchanges.append(
+                Exchange(
+                    request: lines[pair].element, expected: expected.isNull ? nil : expected,
+                    line: lines[pair].offset + 1))
+        }
+        return Transcript(name: url.lastPathComponent, exchanges: exchanges)
+    }
+
+    /// The arguments a transcript is replayed with: a fixed clock and seed, so that ids and timestamps match.
+    public static func serveArguments(dataDirectory: String) -> [String] {
+        ["serve", "--data", dataDirectory, "--clock", "2026-04-15T09:00:00Z", "--seed", "1"]
+    }
+}
+
+/// A transcript file that cannot be read.
+public struct TranscriptError: Error, CustomStringConvertible {
+    /// What is wrong.
+    public var message: String
+    public var description: String { message }
+}

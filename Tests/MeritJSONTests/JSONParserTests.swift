@@ -1,0 +1,109 @@
+import MeritJSON
+import Testing
+
+@Suite("JSONParser")
+struct JSONParserTests {
+    @Test(
+        "integers are exact to 64 bits; larger ones become doubles",
+        arguments: [
+            ("0", JSON.int(0)), ("-0", .int(0)), ("9223372036854775807", .int(Int64.max)),
+            ("-9223372036854775808", .int(Int64.min)), ("9223372036854775808", .double(9_223_372_036_854_775_808)),
+            ("-9223372036854775809", .double(-9_223_372_036_854_775_808)), ("1.5", .double(1.5)),
+            ("1e3", .double(1000)), ("-2.5E-3", .double(-0.0025)), ("12345678901234567", .int(12_345_678_901_234_567)),
+        ])
+    func numbers(text: String, expected: JSON) throws {
+        let value = try JSONParser.parse(text)
+        #expect(value == expected)
+        if case .int = expected {
+            #expect(value.intValue == expected.intValue)
+            #expect(value.jsonText == (text == "-0" ? "0" : text))
+        }
+    }
+
+    @Test("numbers too large for a double are rejected", arguments: ["1e400", "-1e400", "123e99999"])
+    func hugeNumbers(text: String) {
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
+    }
+
+    @Test(
+        "strings are fully unescaped",
+        arguments: [
+            (#""a\"b\\c\/d""#, "a\"b\\c/d"), (#""\b\f\n\r\t""#, "\u{8}\u{C}\n\r\t"), (#""\u00e9\u4e2d""#, "é中"),
+            (#""\ud83d\ude00""#, "😀"), (#""\u0000""#, "\u{0}"), ("\"é中😀\"", "é中😀"),
+        ])
+    func strings(text: String, expected: String) throws {
+        #expect(try JSONParser.parse(text) == .string(expected))
+    }
+
+    @Test(
+        "malformed strings are rejected",
+        arguments: [#""\ud800""#, #""\udc00x""#, #""\x""#, "\"a\u{1}\"", #""\u12""#, "\"abc"])
+    func badStrings(text: String) {
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
+    }
+
+    @Test(
+        "invalid UTF-8 is rejected",
+        arguments: [[0x22, 0xFF, 0x22], [0x22, 0xC0, 0xAF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xE2, 0x82, 0x22]]
+            as [[UInt8]])
+    func invalidUTF8(bytes: [UInt8]) {
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(bytes) }
+    }
+
+    @Test("deep nesting is an error, not a crash")
+    func deepNesting() {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(deep) }
+        let objects = String(repeating: "{\"a\":", count: 100_000)
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(objects) }
+        let allowed = String(repeating: "[", count: 512) + String(repeating: "]", count: 512)
+        #expect((try? JSONParser.parse(allowed)) != nil)
+    }
+
+    @Test("errors say what and where")
+    func errorMessages() {
+        #expect(throws: JSONParseError(offset: 1, reason: "expected a string key")) { try JSONParser.parse("{1:2}") }
+        #expect(throws: JSONParseError(offset: 0, reason: "empty input")) { try JSONParser.parse("") }
+        #expect(throws: JSONParseError(offset: 3, reason: "unexpected data after the JSON value")) {
+            try JSONParser.parse("[] x")
+        }
+    }
+
+    @Test("objects keep member order and the last duplicate wins on lookup")
+    func objects() throws {
+        let value = try JSONParser.parse(#"{"b":1,"a":2,"b":3}"#)
+        #expect(value.objectValue?.keys == ["b", "a", "b"])
+        #expect(value["b"] == 3)
+        #expect(value.jsonText == #"{"b":1,"a":2,"b":3}"#)
+    }
+}
+
+@Suite("JSONWriter")
+struct JSONWriterTests {
+    @Test(
+        "escapes control characters, quotes, backslashes and U+2028/U+2029",
+        arguments: [
+            ("a\"b", #""a\"b""#), ("a\\b", #""a\\b""#), ("line\nbreak", #""line\nbreak""#),
+            ("\u{1}\u{1F}", #""\u0001\u001f""#), ("\u{2028}\u{2029}", #""\u2028\u2029""#), ("é/中", "\"é/中\""),
+            ("\u{7F}", "\"\u{7F}\""), ("€", "\"€\""),
+        ])
+    func escaping(value: String, expected: String) throws {
+        let text = JSON.string(value).jsonText
+        #expect(text == expected)
+        #expect(try JSONParser.parse(text) == .string(value))
+    }
+
+    @Test("numbers", arguments: [(JSON.int(-42), "-42"), (.int(Int64.min), "-9223372036854775808"), (.double(0.1), "0.1"),
+        (.double(1e300), "1e+300"), (.double(.infinity), "null"), (.double(.nan), "null")])
+    func numbers(value: JSON, expected: String) {
+        #expect(value.jsonText == expected)
+    }
+
+    @Test("output is one line for any string")
+    func oneLine() throws {
+        let all = String((0..<0x3000).compactMap { Unicode.Scalar($0).map(Character.init) })
+        let bytes = JSON.array([.string(all)]).serialized()
+        #expect(!bytes.contains(0x0A) && !bytes.contains(0x0D))
+        #expect(try JSONParser.parse(bytes) == .array([.string(all)]))
+    }
+}
