@@ -15,6 +15,7 @@ public final class SpawnedMerit: @unchecked Sendable {
     private var pending = Data()
     private var outputClosed = false
     private var errorText = Data()
+    private var readerGone = false
 
     /// Start `merit` with `arguments` and extra `environment` variables.
     public init(_ arguments: [String], environment: [String: String] = [:]) throws {
@@ -28,17 +29,36 @@ public final class SpawnedMerit: @unchecked Sendable {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors
-        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            self?.receive(handle.availableData)
-        }
-        errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            guard let self else { return }
-            let data = handle.availableData
-            self.condition.lock()
-            self.errorText.append(data)
-            self.condition.unlock()
-        }
         try process.run()
+        // Dedicated threads doing blocking reads: Foundation's readabilityHandler on Linux can miss the tail of
+        // the output when the child exits.
+        let outputDescriptor = output.fileHandleForReading.fileDescriptor
+        let errorDescriptor = errors.fileHandleForReading.fileDescriptor
+        // The threads hold the client weakly, so that releasing it terminates a child a test left running.
+        Thread.detachNewThread { [weak self] in
+            Self.drain(outputDescriptor) { self?.receive($0) }
+        }
+        Thread.detachNewThread { [weak self] in
+            Self.drain(errorDescriptor) { data in
+                guard let self else { return }
+                self.condition.lock()
+                self.errorText.append(data)
+                self.condition.unlock()
+            }
+        }
+    }
+
+    private static func drain(_ descriptor: Int32, _ body: (Data) -> Void) {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 {
+                body(Data())
+                return
+            }
+            body(Data(buffer[0..<count]))
+        }
     }
 
     private func receive(_ data: Data) {
@@ -49,7 +69,6 @@ public final class SpawnedMerit: @unchecked Sendable {
         }
         if data.isEmpty {
             outputClosed = true
-            output.fileHandleForReading.readabilityHandler = nil
             return
         }
         pending.append(data)
@@ -67,6 +86,12 @@ public final class SpawnedMerit: @unchecked Sendable {
     /// Write `line` and a newline to the child's stdin.
     public func send(_ line: String) {
         write(Data((line + "\n").utf8))
+    }
+
+    /// Stop reading the child's stdout, as a client that goes away would.
+    public func closeOutputReader() {
+        readerGone = true
+        try? output.fileHandleForReading.close()
     }
 
     /// Close the child's stdin (end of input).
@@ -121,7 +146,7 @@ public final class SpawnedMerit: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         let deadline = Date().addingTimeInterval(5)
-        while !outputClosed && !process.isRunning == true {
+        while !outputClosed && !readerGone {
             if !condition.wait(until: deadline) { break }
         }
         defer { lines.removeAll() }
@@ -130,8 +155,6 @@ public final class SpawnedMerit: @unchecked Sendable {
 
     deinit {
         if process.isRunning { process.terminate() }
-        output.fileHandleForReading.readabilityHandler = nil
-        errors.fileHandleForReading.readabilityHandler = nil
     }
 }
 

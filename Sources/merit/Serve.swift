@@ -28,6 +28,11 @@ enum Serve {
             diagnostics.drain()
             return 1
         }
+        if environment["MERIT_TEST_STRAY_OUTPUT"] != nil {
+            // A test hook: proves that output from a careless print cannot reach the protocol stream.
+            print("stray output that must land on stderr")
+            fflush(nil)
+        }
         if isatty(0) == 1 {
             diagnostics.log(
                 .error,

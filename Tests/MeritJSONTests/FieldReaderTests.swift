@@ -5,7 +5,7 @@ import Testing
 struct FieldReaderTests {
     @Test("reads required and optional fields")
     func reads() throws {
-        var reader = try FieldReader(["name": "Ada", "age": 36, "tags": ["a", "b"], "nothing": nil])
+        var reader = try FieldReader(["name": "Ada", "age": 36, "tags": ["a", "b"], "nothing": .null])
         #expect(try reader.required("name", as: String.self) == "Ada")
         #expect(try reader.optional("age", as: Int.self) == 36)
         #expect(try reader.optional("nothing", as: String.self) == nil)
@@ -19,7 +19,7 @@ struct FieldReaderTests {
         arguments: [
             (JSON.object(["name": 1]), FieldError(field: "name", problem: "must be a string")),
             (.object([:]), FieldError(field: "name", problem: "is required")),
-            (.object(["name": nil]), FieldError(field: "name", problem: "is required")),
+            (.object(["name": .null]), FieldError(field: "name", problem: "is required")),
         ])
     func errors(params: JSON, expected: FieldError) throws {
         var reader = try FieldReader(params)
@@ -63,7 +63,7 @@ struct FieldReaderTests {
 
     @Test("updates distinguish absent, null and a value")
     func updates() throws {
-        var reader = try FieldReader(["a": nil, "b": "x"])
+        var reader = try FieldReader(["a": .null, "b": "x"])
         #expect(try reader.update("a", as: String.self) == .null)
         #expect(try reader.update("b", as: String.self) == .value("x"))
         #expect(try reader.update("c", as: String.self) == .absent)

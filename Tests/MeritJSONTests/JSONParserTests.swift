@@ -44,7 +44,9 @@ struct JSONParserTests {
 
     @Test(
         "invalid UTF-8 is rejected",
-        arguments: [[0x22, 0xFF, 0x22], [0x22, 0xC0, 0xAF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xE2, 0x82, 0x22]]
+        arguments: [
+            [0x22, 0xFF, 0x22], [0x22, 0xC0, 0xAF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xE2, 0x82, 0x22],
+        ]
             as [[UInt8]])
     func invalidUTF8(bytes: [UInt8]) {
         #expect(throws: JSONParseError.self) { try JSONParser.parse(bytes) }
@@ -93,8 +95,12 @@ struct JSONWriterTests {
         #expect(try JSONParser.parse(text) == .string(value))
     }
 
-    @Test("numbers", arguments: [(JSON.int(-42), "-42"), (.int(Int64.min), "-9223372036854775808"), (.double(0.1), "0.1"),
-        (.double(1e300), "1e+300"), (.double(.infinity), "null"), (.double(.nan), "null")])
+    @Test(
+        "numbers",
+        arguments: [
+            (JSON.int(-42), "-42"), (.int(Int64.min), "-9223372036854775808"), (.double(0.1), "0.1"),
+            (.double(1e300), "1e+300"), (.double(.infinity), "null"), (.double(.nan), "null"),
+        ])
     func numbers(value: JSON, expected: String) {
         #expect(value.jsonText == expected)
     }

@@ -27,7 +27,8 @@ struct ConnectionTests {
 
     @Test("input split at every size reads the same", arguments: [1, 2, 3, 7, 64])
     func partialReads(chunkSize: Int) throws {
-        let input = (1...20).map { #"{"jsonrpc":"2.0","id":\#($0),"method":"echo","params":["é\u2028"]}"# }
+        let input =
+            (1...20).map { #"{"jsonrpc":"2.0","id":\#($0),"method":"echo","params":["é\u2028"]}"# }
             .joined(separator: "\n") + "\n"
         let (lines, _, _) = try serve(input, chunkSize: chunkSize)
         #expect(try parsed(lines).map { $0["id"] } == (1...20).map { .int(Int64($0)) })
@@ -44,10 +45,12 @@ struct ConnectionTests {
 
     @Test("an oversized line is answered -32700 and the next line is served", arguments: [1, 4096, .max])
     func oversizedLine(chunkSize: Int) throws {
-        let long = #"{"jsonrpc":"2.0","id":9,"method":"echo","params":[""# + String(repeating: "x", count: 300_000)
+        let long =
+            #"{"jsonrpc":"2.0","id":9,"method":"echo","params":[""# + String(repeating: "x", count: 300_000)
             + #""]}"#
         let input = Self.ping + "\n" + long + "\n" + Self.ping + "\n"
-        let (lines, handler, _) = try serve(input, chunkSize: chunkSize == 1 ? 997 : chunkSize, maximumLineBytes: 100_000)
+        let (lines, handler, _) = try serve(
+            input, chunkSize: chunkSize == 1 ? 997 : chunkSize, maximumLineBytes: 100_000)
         let responses = try parsed(lines)
         #expect(responses.count == 3)
         #expect(responses[1]["error"]?["code"] == -32700)
@@ -64,7 +67,8 @@ struct ConnectionTests {
 
     @Test("a line exactly at the limit is accepted")
     func lineAtLimit() throws {
-        let line = #"{"jsonrpc":"2.0","id":1,"method":"echo","params":[""# + String(repeating: "y", count: 1000) + #""]}"#
+        let line =
+            #"{"jsonrpc":"2.0","id":1,"method":"echo","params":[""# + String(repeating: "y", count: 1000) + #""]}"#
         let (lines, _, _) = try serve(line + "\r\n", chunkSize: 100, maximumLineBytes: line.utf8.count)
         #expect(try parsed(lines).first?["result"] != nil)
     }

@@ -94,7 +94,8 @@ struct DispatcherTests {
 
     @Test("an all-notification batch produces no output at all")
     func notificationBatch() throws {
-        let (lines, handler, output) = try serve(#"[{"jsonrpc":"2.0","method":"echo"},{"jsonrpc":"2.0","method":"fail"}]"# + "\n")
+        let (lines, handler, output) = try serve(
+            #"[{"jsonrpc":"2.0","method":"echo"},{"jsonrpc":"2.0","method":"fail"}]"# + "\n")
         #expect(lines.isEmpty)
         #expect(output.bytes.isEmpty)
         #expect(handler.calls.count == 2)

@@ -86,7 +86,8 @@ func serve(_ input: String, chunkSize: Int = .max, maximumLineBytes: Int = 1 << 
     let handler = RecordingHandler()
     let output = MemoryOutput()
     var connection = Connection(
-        handler: handler, input: MemoryInput(input, chunkSize: chunkSize), output: MemoryOutput.Reference(output: output),
+        handler: handler, input: MemoryInput(input, chunkSize: chunkSize),
+        output: MemoryOutput.Reference(output: output),
         maximumLineBytes: maximumLineBytes)
     try connection.run()
     return (output.lines, handler, output)

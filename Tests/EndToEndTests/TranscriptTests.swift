@@ -1,0 +1,56 @@
+import Foundation
+import MeritJSON
+import MeritTestSupport
+import Testing
+
+/// Replays every `Protocol/examples/*.jsonl` transcript against the built binary: the same files every client's
+/// tests replay, so all of them agree on the wire.
+@Suite("Protocol/examples transcripts, replayed against the binary")
+struct TranscriptTests {
+    static let transcripts: [Transcript] = (try? Transcript.all()) ?? []
+
+    @Test("the transcripts load and are not empty")
+    func transcriptsLoad() throws {
+        let all = try Transcript.all()
+        #expect(all.count >= 4)
+        #expect(all.allSatisfy { !$0.exchanges.isEmpty })
+    }
+
+    @Test("each transcript's responses match exactly, in order", arguments: transcripts.map(\.name))
+    func replay(name: String) throws {
+        let transcript = try #require(Self.transcripts.first { $0.name == name })
+        let data = TemporaryDirectory()
+        let merit = try SpawnedMerit(Transcript.serveArguments(dataDirectory: data.path("data")))
+        for exchange in transcript.exchanges {
+            merit.send(exchange.request)
+            guard let expected = exchange.expected else { continue }
+            let line = try #require(merit.nextLine(), "no response to line \(exchange.line) of \(name)")
+            let actual = try JSONParser.parse(line)
+            #expect(actual == expected, "line \(exchange.line) of \(name): got \(line)")
+            try checkAgainstContract(
+                request: exchange.request, response: actual, where: "line \(exchange.line) of \(name)")
+        }
+        #expect(merit.waitForExit() == 0)
+        #expect(merit.remainingLines().isEmpty, "a notification in \(name) was answered")
+    }
+
+    /// Every successful result in a transcript conforms to the result schema its method documents.
+    func checkAgainstContract(request line: String, response: JSON, where place: String) throws {
+        let contract = try OpenRPCContract()
+        guard let request = try? JSONParser.parse(line) else { return }
+        let pairs: [(JSON, JSON)]
+        if case .array(let requests) = request, case .array(let responses) = response {
+            let answered = requests.filter { $0["id"] != nil }
+            pairs = Array(zip(answered, responses))
+        } else {
+            pairs = [(request, response)]
+        }
+        for (request, response) in pairs {
+            guard let method = request["method"]?.stringValue, let result = response["result"],
+                method != "rpc.discover", method != "exit"
+            else { continue }
+            let violations = contract.violations(ofResult: result, method: method)
+            #expect(violations.isEmpty, "\(place): \(method) result breaks openrpc.json: \(violations)")
+        }
+    }
+}
