@@ -116,7 +116,8 @@ public struct FieldReader {
     public let object: JSONObject
     /// The path prefix for error messages ("" at the top, "items[2]." inside).
     public let path: String
-    private var readKeys: [String] = []
+    /// Which members were read, by position: a bit set, so that reading allocates nothing for small objects.
+    private var readMembers: [UInt64]
 
     /// A reader over `value`, which must be an object; `nil` (absent params) reads as an empty object.
     public init(_ value: JSON?, path: String = "") throws(FieldError) {
@@ -129,15 +130,23 @@ public struct FieldReader {
                 field: field.isEmpty ? "params" : field, problem: "must be an object, not \(other.kindName)")
         }
         self.path = path
+        self.readMembers = Array(repeating: 0, count: (object.count + 63) / 64)
     }
 
     private func name(_ key: String) -> String { path + key }
+
+    /// Mark every member named `key` as read.
+    private mutating func markRead(_ key: String) {
+        for (position, member) in object.members.enumerated() where member.key == key {
+            readMembers[position / 64] |= 1 << UInt64(position % 64)
+        }
+    }
 
     /// The value of `key`, which must be present and not `null`.
     public mutating func required<Value: JSONReadable>(_ key: String, as type: Value.Type = Value.self)
         throws(FieldError) -> Value
     {
-        readKeys.append(key)
+        markRead(key)
         guard let value = object[key], !value.isNull else { throw FieldError(field: name(key), problem: "is required") }
         return try Value.read(value, field: name(key))
     }
@@ -146,7 +155,7 @@ public struct FieldReader {
     public mutating func optional<Value: JSONReadable>(_ key: String, as type: Value.Type = Value.self)
         throws(FieldError) -> Value?
     {
-        readKeys.append(key)
+        markRead(key)
         guard let value = object[key], !value.isNull else { return nil }
         return try Value.read(value, field: name(key))
     }
@@ -155,7 +164,7 @@ public struct FieldReader {
     public mutating func update<Value: JSONReadable>(_ key: String, as type: Value.Type = Value.self)
         throws(FieldError) -> FieldUpdate<Value>
     {
-        readKeys.append(key)
+        markRead(key)
         guard let value = object[key] else { return .absent }
         if value.isNull { return .null }
         return .value(try Value.read(value, field: name(key)))
@@ -163,20 +172,21 @@ public struct FieldReader {
 
     /// A reader for the nested object at `key`, or `nil` when it is absent or `null`.
     public mutating func nested(_ key: String) throws(FieldError) -> FieldReader? {
-        readKeys.append(key)
+        markRead(key)
         guard let value = object[key], !value.isNull else { return nil }
         return try FieldReader(value, path: name(key) + ".")
     }
 
     /// Mark `key` as known without reading it (for members another layer handles, such as `_meta`).
     public mutating func ignore(_ key: String) {
-        readKeys.append(key)
+        markRead(key)
     }
 
     /// Reject any member that was not read: unknown fields are errors, not silently dropped.
     public func finish() throws(FieldError) {
-        for (key, _) in object.members where !readKeys.contains(key) {
-            throw FieldError(field: name(key), problem: "is not a known field")
+        for (position, member) in object.members.enumerated()
+        where readMembers[position / 64] & (1 << UInt64(position % 64)) == 0 {
+            throw FieldError(field: name(member.key), problem: "is not a known field")
         }
     }
 }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Why a byte sequence is not JSON, and where.
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The byte offset at which the problem was found.
@@ -141,6 +147,8 @@ public struct JSONParser: ~Copyable {
             depth -= 1
             return .object(object)
         }
+        // Most objects have a handful of members: one allocation instead of growing 1 → 2 → 4.
+        object.reserveCapacity(4)
         while true {
             guard index < end, base[index] == UInt8(ascii: "\"") else {
                 throw index < end ? failure("expected a string key") : failure("unexpected end of input")
@@ -210,10 +218,9 @@ public struct JSONParser: ~Copyable {
         while index < end {
             let byte = base[index]
             if byte == UInt8(ascii: "\"") {
-                let string = String(
-                    decoding: UnsafeBufferPointer(start: base + start, count: index - start), as: UTF8.self)
+                let bytes = UnsafeBufferPointer(start: base + start, count: index - start)
                 index += 1
-                return string
+                return Self.internedString(bytes) ?? String(decoding: bytes, as: UTF8.self)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw failure("unescaped control character in a string") }
@@ -246,6 +253,28 @@ public struct JSONParser: ~Copyable {
             }
         }
         throw failure("unterminated string")
+    }
+
+    /// The strings every JSON-RPC message repeats: comparing a few bytes is cheaper than building and
+    /// validating a new `String` for each.
+    @inline(__always)
+    private static func internedString(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        switch bytes.count {
+        case 2: return matches(bytes, "id") ? "id" : nil
+        case 3: return matches(bytes, "2.0") ? "2.0" : nil
+        case 5: return matches(bytes, "_meta") ? "_meta" : matches(bytes, "error") ? "error" : nil
+        case 6:
+            if matches(bytes, "method") { return "method" }
+            if matches(bytes, "params") { return "params" }
+            return matches(bytes, "result") ? "result" : nil
+        case 7: return matches(bytes, "jsonrpc") ? "jsonrpc" : nil
+        default: return nil
+        }
+    }
+
+    @inline(__always)
+    private static func matches(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
+        memcmp(bytes.baseAddress!, text.utf8Start, bytes.count) == 0
     }
 
     private mutating func parseEscape() throws(JSONParseError) {

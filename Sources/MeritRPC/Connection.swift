@@ -15,18 +15,18 @@ import MeritJSON
 /// Lines end with `\n`; a `\r` before it is ignored. A line longer than `maximumLineBytes` is answered with a
 /// parse error and skipped without being buffered whole, and the connection keeps serving. At end of input a
 /// final unterminated line is still handled, every response is flushed, and `run` returns.
-public struct Connection<Handler: RequestHandler, Input: ByteInput, Output: ByteOutput> {
+public struct Connection<Input: ByteInput, Output: ByteOutput> {
     /// The largest line accepted by default: 16 MiB.
     public static var defaultMaximumLineBytes: Int { 16 << 20 }
 
-    private var dispatcher: Dispatcher<Handler>
+    private var dispatcher: Dispatcher
     private var input: Input
     private var output: Output
     private let maximumLineBytes: Int
 
     /// A connection answering with `handler`.
     public init(
-        handler: Handler, input: Input, output: Output, maximumLineBytes: Int = Self.defaultMaximumLineBytes,
+        handler: any RequestHandler, input: Input, output: Output, maximumLineBytes: Int = Self.defaultMaximumLineBytes,
         maximumDepth: Int = JSONParser.defaultMaximumDepth
     ) {
         self.dispatcher = Dispatcher(handler: handler, maximumDepth: maximumDepth)

@@ -5,25 +5,16 @@ import MeritJSON
 ///
 /// Responses are held until `flush`, which commits the group and then writes every response in the order the
 /// requests arrived. Nothing here does I/O: the connection feeds lines in and takes bytes out.
-public struct Dispatcher<Handler: RequestHandler> {
-    /// The handler that answers requests.
-    public let handler: Handler
+public struct Dispatcher {
+    /// The handler that answers requests. An existential rather than a generic parameter: a generic dispatcher
+    /// had its type metadata looked up at run time on every request, which cost more than the dynamic call.
+    public let handler: any RequestHandler
     private let maximumDepth: Int
-    private var entries: [Entry] = []
+    private var entries: [PendingResponse] = []
     private var calls = 0
 
-    /// One response of the group; a batch is a run of entries between `opensBatch` and `closesBatch`.
-    private struct Entry {
-        var id: RequestID
-        var outcome: Result<JSON, RPCError>
-        /// The handler call that produced it, or -1 when the dispatcher answered by itself.
-        var call: Int
-        var opensBatch = false
-        var closesBatch = false
-    }
-
     /// A dispatcher for `handler`; documents nested deeper than `maximumDepth` are parse errors.
-    public init(handler: Handler, maximumDepth: Int = JSONParser.defaultMaximumDepth) {
+    public init(handler: any RequestHandler, maximumDepth: Int = JSONParser.defaultMaximumDepth) {
         self.handler = handler
         self.maximumDepth = maximumDepth
     }
@@ -44,7 +35,7 @@ public struct Dispatcher<Handler: RequestHandler> {
         do {
             value = try JSONParser.parse(line, maximumDepth: maximumDepth)
         } catch {
-            entries.append(Entry(id: .null, outcome: .failure(.parseError(error.description)), call: -1))
+            entries.append(PendingResponse(id: .null, outcome: .failure(.parseError(error.description)), call: -1))
             return
         }
         receive(value)
@@ -54,7 +45,7 @@ public struct Dispatcher<Handler: RequestHandler> {
     public mutating func receiveOversizedLine(limit: Int) {
         if handler.wantsExit { return }
         let error = RPCError.parseError("the line is longer than the maximum of \(limit) bytes, so it was skipped")
-        entries.append(Entry(id: .null, outcome: .failure(error), call: -1))
+        entries.append(PendingResponse(id: .null, outcome: .failure(error), call: -1))
     }
 
     /// Handle one parsed message: a request, a notification or a batch.
@@ -65,7 +56,8 @@ public struct Dispatcher<Handler: RequestHandler> {
         }
         guard !batch.isEmpty else {
             entries.append(
-                Entry(id: .null, outcome: .failure(.invalidRequest("an empty batch is not a request")), call: -1))
+                PendingResponse(
+                    id: .null, outcome: .failure(.invalidRequest("an empty batch is not a request")), call: -1))
             return
         }
         let first = entries.count
@@ -79,16 +71,16 @@ public struct Dispatcher<Handler: RequestHandler> {
         }
     }
 
-    private mutating func dispatch(_ value: JSON) -> Entry? {
+    private mutating func dispatch(_ value: JSON) -> PendingResponse? {
         switch Request.decode(value) {
         case .failure(let invalid):
-            return Entry(id: invalid.id, outcome: .failure(.invalidRequest(invalid.reason)), call: -1)
+            return PendingResponse(id: invalid.id, outcome: .failure(.invalidRequest(invalid.reason)), call: -1)
         case .success(let request):
             let call = calls
             calls += 1
             let outcome = handler.handle(request, call: call)
             guard let id = request.id else { return nil }
-            return Entry(id: id, outcome: outcome, call: call)
+            return PendingResponse(id: id, outcome: outcome, call: call)
         }
     }
 
@@ -122,4 +114,15 @@ public struct Dispatcher<Handler: RequestHandler> {
         entries.removeAll(keepingCapacity: true)
         calls = 0
     }
+}
+
+/// One response of a group, held until the group is committed; a batch is a run of these between `opensBatch`
+/// and `closesBatch`.
+private struct PendingResponse {
+    var id: RequestID
+    var outcome: Result<JSON, RPCError>
+    /// The handler call that produced it, or -1 when the dispatcher answered by itself.
+    var call: Int
+    var opensBatch = false
+    var closesBatch = false
 }

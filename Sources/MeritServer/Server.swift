@@ -24,7 +24,7 @@ public struct ServerConfiguration: Sendable {
     /// A configuration.
     public init(
         frozenClock: Timestamp? = nil, seed: UInt64? = nil,
-        maximumLineBytes: Int = Connection<Server, FileDescriptorInput, FileDescriptorOutput>.defaultMaximumLineBytes,
+        maximumLineBytes: Int = Connection<FileDescriptorInput, FileDescriptorOutput>.defaultMaximumLineBytes,
         diagnostics: Diagnostics = Diagnostics(level: .warning)
     ) {
         self.frozenClock = frozenClock

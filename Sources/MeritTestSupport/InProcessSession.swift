@@ -6,7 +6,7 @@ import MeritServer
 public final class InProcessSession {
     /// The server.
     public let server: Server
-    private var dispatcher: Dispatcher<Server>
+    private var dispatcher: Dispatcher
     private var nextID: Int64 = 1
 
     /// A session on a server with `configuration`.

@@ -1,1 +1,29 @@
-print("todo")
+import Foundation
+
+/// merit-bench: measures Merit against baselines run on the same machine in the same run.
+///
+/// Usage: merit-bench [codec|transport|all] [--merit PATH]
+/// Build in release for meaningful figures: swift run -c release merit-bench
+var arguments = Array(CommandLine.arguments.dropFirst())
+var meritPath = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    .appendingPathComponent("merit").path
+if let index = arguments.firstIndex(of: "--merit"), index + 1 < arguments.count {
+    meritPath = arguments[index + 1]
+    arguments.removeSubrange(index...index + 1)
+}
+let suites = arguments.isEmpty ? ["all"] : arguments
+let known = ["codec", "transport", "all"]
+if let unknown = suites.first(where: { !known.contains($0) }) {
+    FileHandle.standardError.write(Data("merit-bench: unknown benchmark '\(unknown)'; use \(known)\n".utf8))
+    exit(64)
+}
+#if DEBUG
+    print("warning: this is a debug build; run `swift run -c release merit-bench` for real figures")
+#endif
+print("merit-bench on \(ProcessInfo.processInfo.activeProcessorCount) cores, merit at \(meritPath)")
+if suites.contains("codec") || suites.contains("all") {
+    try CodecBenchmark.run()
+}
+if suites.contains("transport") || suites.contains("all") {
+    try TransportBenchmark.run(merit: meritPath)
+}

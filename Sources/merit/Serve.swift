@@ -10,7 +10,7 @@ enum Serve {
     static func run(_ arguments: [String], environment: [String: String]) throws(UsageError) -> Int32 {
         var reader = ArgumentReader(arguments, command: "serve", usage: Usage.serve)
         let options = try CommonOptions.read(&reader, environment: environment)
-        var maximumLineBytes = Connection<Server, FileDescriptorInput, FileDescriptorOutput>.defaultMaximumLineBytes
+        var maximumLineBytes = Connection<FileDescriptorInput, FileDescriptorOutput>.defaultMaximumLineBytes
         if let text = try reader.value("--max-line-bytes") {
             guard let value = Int(text), value > 0 else {
                 throw reader.error("--max-line-bytes must be a positive integer, not '\(text)'")
