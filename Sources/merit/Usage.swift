@@ -7,6 +7,7 @@ enum Usage {
 
         Commands:
           serve      Serve JSON-RPC on stdin/stdout, one message per line.
+          demo       Run a real session end to end against a temporary data directory.
           help       Show this help, or a command's: merit help serve.
 
         Options:
@@ -31,9 +32,17 @@ enum Usage {
           --log-level LEVEL     error, warning, info or debug (default: warning).
         """
 
+    static let demo = """
+        Usage: merit demo
+
+        Spawn `merit serve` on a temporary data directory, drive a real session over its stdio as a client
+        would, and print every line sent (→) and received (←).
+        """
+
     static func text(for command: String) -> String? {
         switch command {
         case "serve": return serve
+        case "demo": return demo
         case "help": return overview
         default: return nil
         }

@@ -54,12 +54,12 @@ func main() -> Int32 {
                 writeOutput(Usage.overview)
             }
             return 0
-        case "serve":
+        case "serve", "demo":
             if rest.contains("--help") || rest.contains("-h") {
-                writeOutput(Usage.serve)
+                writeOutput(Usage.text(for: command) ?? Usage.overview)
                 return 0
             }
-            return try Serve.run(rest, environment: environment)
+            return command == "serve" ? try Serve.run(rest, environment: environment) : try Demo.run(rest)
         default:
             throw UsageError(message: "unknown command '\(command)'", usage: Usage.overview)
         }

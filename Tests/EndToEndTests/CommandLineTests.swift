@@ -65,3 +65,15 @@ struct CommandLineTests {
         #expect(result.error.isEmpty)
     }
 }
+
+@Suite("merit demo")
+struct DemoTests {
+    @Test("runs a real session against a spawned server and prints the transcript")
+    func demo() throws {
+        let result = try runMerit(["demo"])
+        #expect(result.status == 0, "stderr: \(result.error)")
+        #expect(result.output.contains(#"→ {"jsonrpc":"2.0","id":1,"method":"initialize""#))
+        #expect(result.output.contains(#"← {"jsonrpc":"2.0","id":1,"result":{"protocol_version":"2026-11-01""#))
+        #expect(result.output.contains("exited with status 0"))
+    }
+}
