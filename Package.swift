@@ -44,7 +44,7 @@ let package = Package(
         // Temporary data directories, an in-process client, a spawned-binary client, the example loader.
         .target(
             name: "MeritTestSupport",
-            dependencies: ["MeritJSON", "MeritRPC", "MeritServer"],
+            dependencies: ["MeritJSON", "MeritRPC", "MeritServer", "MeritLog", "MeritDomain"],
             swiftSettings: strict
         ),
         .testTarget(name: "MeritJSONTests", dependencies: ["MeritJSON", "MeritTestSupport"], swiftSettings: strict),
@@ -53,7 +53,8 @@ let package = Package(
         .testTarget(name: "MeritLogTests", dependencies: ["MeritLog", "MeritTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "MeritServerTests",
-            dependencies: ["MeritServer", "MeritJSON", "MeritRPC", "MeritTestSupport"],
+            dependencies: ["MeritServer", "MeritJSON", "MeritRPC", "MeritLog", "MeritDomain", "MeritTestSupport"],
+            exclude: ["Fixtures"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import MeritDomain
 import MeritJSON
+import MeritLog
 import MeritRPC
 
 /// The product's name and version, as `initialize` and `--version` report them.
@@ -20,24 +21,28 @@ public struct ServerConfiguration: Sendable {
     public var maximumLineBytes: Int
     /// Where diagnostics go.
     public var diagnostics: Diagnostics
+    /// The key from `MERIT_API_KEY`, which authenticates the session from the start.
+    public var environmentAPIKey: String?
 
     /// A configuration.
     public init(
         frozenClock: Timestamp? = nil, seed: UInt64? = nil,
         maximumLineBytes: Int = Connection<FileDescriptorInput, FileDescriptorOutput>.defaultMaximumLineBytes,
-        diagnostics: Diagnostics = Diagnostics(level: .warning)
+        diagnostics: Diagnostics = Diagnostics(level: .warning), environmentAPIKey: String? = nil
     ) {
         self.frozenClock = frozenClock
         self.seed = seed
         self.maximumLineBytes = maximumLineBytes
         self.diagnostics = diagnostics
+        self.environmentAPIKey = environmentAPIKey
     }
 }
 
 /// Answers the methods of the contract for one session (one stdio connection).
 ///
-/// Every request is looked up in the method table, its params read field by field, and its answer or error
-/// returned to the dispatcher. Only the connection's thread calls it.
+/// Every request is looked up in the method table; methods past the session's door need an authenticated
+/// principal; params are read field by field; changes go through the engine, whose `commit` the dispatcher
+/// calls once per group. Only the connection's thread calls it.
 public final class Server: RequestHandler {
     /// Where the session stands in its lifecycle.
     enum Phase {
@@ -47,15 +52,46 @@ public final class Server: RequestHandler {
     }
 
     let configuration: ServerConfiguration
+    let engine: Engine
     var phase = Phase.serving
     var clientInfo: (name: String, version: String)?
+    /// The key that authenticated the session, if any.
+    var authenticatedKey: ID<APIKey>?
+    /// The principal of the request being handled (set for authenticated methods only).
+    var principal: Principal?
+    /// The dispatcher's number for the request being handled.
+    var currentCall = 0
     private let methods: [String: Method]
 
-    /// A server with `configuration`.
-    public init(configuration: ServerConfiguration) {
+    /// A server for one session over `engine`'s data directory.
+    init(configuration: ServerConfiguration, engine: Engine) {
         self.configuration = configuration
+        self.engine = engine
         self.methods = Dictionary(uniqueKeysWithValues: Server.allMethods.map { ($0.name, $0) })
+        if let key = configuration.environmentAPIKey {
+            authenticatedKey = engine.state.activeKey(secretHash: SHA256.hexDigest(key))?.id
+            if authenticatedKey == nil {
+                configuration.diagnostics.log(.warning, "MERIT_API_KEY is not a valid key of this data directory")
+            }
+        }
     }
+
+    /// Open the data directory (taking its lock) and serve it.
+    public convenience init(
+        configuration: ServerConfiguration, dataDirectory: String, fileSystem: any FileSystem = POSIXFileSystem(),
+        logOptions: LogOptions = LogOptions()
+    ) throws(LogError) {
+        let engine = try Engine(
+            directory: dataDirectory, frozenClock: configuration.frozenClock, seed: configuration.seed,
+            diagnostics: configuration.diagnostics, fileSystem: fileSystem, options: logOptions)
+        self.init(configuration: configuration, engine: engine)
+    }
+
+    /// The organization the data directory holds, if `merit init` has created it.
+    public var organizationName: String? { engine.state.organization?.name }
+
+    /// Release the data directory.
+    public func close() { engine.close() }
 
     /// Whether the `exit` notification has been received.
     public var wantsExit: Bool { phase == .exiting }
@@ -71,7 +107,12 @@ public final class Server: RequestHandler {
         guard let method = methods[request.method] else {
             return .failure(.methodNotFound(request.method))
         }
+        currentCall = call
+        principal = nil
         do {
+            if method.access == .authenticated {
+                principal = try authenticatedPrincipal()
+            }
             var params = try FieldReader(request.params)
             params.ignore("_meta")
             return .success(try method.run(self, &params))
@@ -79,14 +120,79 @@ public final class Server: RequestHandler {
             return .failure(error)
         } catch let error as FieldError {
             return .failure(.invalidField(error))
+        } catch let error as DomainError {
+            return .failure(RPCError(error))
         } catch {
             configuration.diagnostics.log(.error, "\(request.method) failed unexpectedly: \(error)")
             return .failure(.internalError("\(request.method) failed with \(error)"))
         }
     }
 
+    /// The principal for a domain method: the session's key, still active.
+    private func authenticatedPrincipal() throws(RPCError) -> Principal {
+        guard let keyID = authenticatedKey else {
+            throw RPCError(
+                .authenticationRequired,
+                "Authentication required: call initialize with an api_key, or set MERIT_API_KEY when spawning merit.")
+        }
+        guard let key = engine.state.keys[keyID], key.isActive else {
+            throw RPCError(.authenticationRequired, "The session's API key has been revoked; authenticate again.")
+        }
+        return Principal(key: key)
+    }
+
     public func commit() -> CommitOutcome {
-        .success
+        let (_, failure) = engine.commit()
+        return CommitOutcome(failure: failure)
+    }
+
+    // MARK: - Helpers for handlers
+
+    /// The principal of the current request; handlers of authenticated methods only.
+    var requestPrincipal: Principal {
+        guard let principal else { preconditionFailure("an authenticated method ran without a principal") }
+        return principal
+    }
+
+    /// Throw `permission_denied` unless the current principal has `scope`.
+    func require(_ scope: Scope, to action: String) throws(DomainError) {
+        try Authorization.require(scope, of: requestPrincipal, in: engine.state, to: action)
+    }
+
+    /// Record changes made by the current request.
+    @discardableResult
+    func record(_ changes: [Change]) throws(RPCError) -> [Event] {
+        try engine.record(changes, actorID: requestPrincipal.actorID, call: currentCall)
+    }
+}
+
+extension RPCError {
+    /// The wire error for a domain error.
+    init(_ error: DomainError) {
+        switch error.kind {
+        case .validation(let field):
+            self.init(.validationError, error.message, details: [Detail(field: field, problem: error.problemText)])
+        case .authenticationRequired: self.init(.authenticationRequired, error.message)
+        case .permissionDenied: self.init(.permissionDenied, error.message)
+        case .notFound: self.init(.notFound, error.message)
+        case .conflict: self.init(.conflict, error.message)
+        case .unprocessable(let field):
+            self.init(.unprocessable, error.message, details: [Detail(field: field, problem: error.problemText)])
+        }
+    }
+}
+
+extension DomainError {
+    /// The message without its field name and final period, for `details[].problem`.
+    var problemText: String {
+        var text = message
+        switch kind {
+        case .validation(let field), .unprocessable(let field):
+            if text.hasPrefix(field + " ") { text.removeFirst(field.count + 1) }
+        default: break
+        }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text
     }
 }
 
@@ -113,5 +219,6 @@ struct Method: Sendable {
 
 extension Server {
     /// The method table: every method the server answers, in one place.
-    static let allMethods: [Method] = SessionMethods.all
+    static let allMethods: [Method] =
+        SessionMethods.all + OrganizationMethods.all + KeyMethods.all + PeopleMethods.all
 }

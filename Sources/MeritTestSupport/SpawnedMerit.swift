@@ -16,6 +16,8 @@ public final class SpawnedMerit: @unchecked Sendable {
     private var outputClosed = false
     private var errorText = Data()
     private var readerGone = false
+    /// Something the child needs to outlive the test's own references (its data directory).
+    public var keepAlive: AnyObject?
 
     /// Start `merit` with `arguments` and extra `environment` variables.
     public init(_ arguments: [String], environment: [String: String] = [:]) throws {

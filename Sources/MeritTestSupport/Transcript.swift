@@ -53,9 +53,18 @@ public struct Transcript: Sendable {
         return Transcript(name: url.lastPathComponent, exchanges: exchanges)
     }
 
-    /// The arguments a transcript is replayed with: a fixed clock and seed, so that ids and timestamps match.
-    public static func serveArguments(dataDirectory: String) -> [String] {
-        ["serve", "--data", dataDirectory, "--clock", "2026-04-15T09:00:00Z", "--seed", "1"]
+    /// The seed transcripts are replayed with, for `merit init` and `merit serve` alike.
+    public static let seed: UInt64 = 1
+
+    /// The data directory a transcript starts from: `merit init --org Acme --seed 1 --clock 2026-04-15T09:00:00Z`,
+    /// which makes the organization's id and the admin key the same every time.
+    public static func dataDirectory() throws -> TestDataDirectory {
+        try TestDataDirectory(organization: "Acme", seed: seed)
+    }
+
+    /// The arguments a transcript is served with: the same clock and seed, so that ids and timestamps match.
+    public static var serveArguments: [String] {
+        ["--clock", TestDataDirectory.clock, "--seed", String(seed)]
     }
 }
 

@@ -20,12 +20,34 @@ enum Serve {
         try reader.finish()
 
         let diagnostics = Diagnostics(level: options.logLevel)
+        defer { diagnostics.drain() }
+        guard DataCommands.directoryExists(options.dataDirectory) else {
+            writeError("Create it with: merit init --org NAME --data \(options.dataDirectory)")
+            return 1
+        }
+        let server: Server
+        do {
+            server = try Server(
+                configuration: ServerConfiguration(
+                    frozenClock: options.frozenClock, seed: options.seed, maximumLineBytes: maximumLineBytes,
+                    diagnostics: diagnostics, environmentAPIKey: environment["MERIT_API_KEY"]),
+                dataDirectory: options.dataDirectory)
+        } catch {
+            writeError("merit: error: \(error)")
+            return 1
+        }
+        defer { server.close() }
+        guard server.organizationName != nil else {
+            writeError(
+                "merit: error: \(options.dataDirectory) holds no organization; create one with: "
+                    + "merit init --org NAME --data \(options.dataDirectory)")
+            return 1
+        }
         // stdout belongs to the protocol alone: keep a private descriptor for it, then point descriptor 1 at
         // stderr so that a stray print from anywhere lands in the log instead of corrupting the stream.
         let protocolDescriptor = dup(1)
         guard protocolDescriptor >= 0, dup2(2, 1) >= 0 else {
             diagnostics.log(.error, "cannot set up standard output: \(String(cString: strerror(errno)))")
-            diagnostics.drain()
             return 1
         }
         if environment["MERIT_TEST_STRAY_OUTPUT"] != nil {
@@ -42,10 +64,6 @@ enum Serve {
                 End with Ctrl-D. Programs normally spawn 'merit serve' with pipes instead (see README.md).
                 """)
         }
-        let server = Server(
-            configuration: ServerConfiguration(
-                frozenClock: options.frozenClock, seed: options.seed, maximumLineBytes: maximumLineBytes,
-                diagnostics: diagnostics))
         var connection = Connection(
             handler: server, input: FileDescriptorInput(descriptor: 0),
             output: FileDescriptorOutput(descriptor: protocolDescriptor), maximumLineBytes: maximumLineBytes)
@@ -53,10 +71,8 @@ enum Serve {
             try connection.run()
         } catch {
             diagnostics.log(.error, "stopped serving: \(error)")
-            diagnostics.drain()
             return 1
         }
-        diagnostics.drain()
         return 0
     }
 }

@@ -8,6 +8,10 @@ enum Usage {
         Commands:
           serve      Serve JSON-RPC on stdin/stdout, one message per line.
           demo       Run a real session end to end against a temporary data directory.
+          init       Create the organization and its admin API key in a data directory.
+          verify     Check a data directory's log and snapshots; change nothing.
+          repair     Keep the valid part of a damaged log and move the rest aside.
+          compact    Write a snapshot so that start-up replays less.
           help       Show this help, or a command's: merit help serve.
 
         Options:
@@ -39,8 +43,47 @@ enum Usage {
         would, and print every line sent (→) and received (←).
         """
 
+    static let initialize = """
+        Usage: merit init --org NAME [--data DIR] [--json] [--clock TIMESTAMP] [--seed N]
+
+        Create the organization NAME in the data directory (created if missing) with an admin API key that has
+        every scope, and print the key once. Fails if the directory already holds an organization.
+
+        Options:
+          --org NAME         The organization's name (required).
+          --data DIR         The data directory (default: $MERIT_DATA, else ./.merit).
+          --json             Print {"organization_id", "api_key"} instead of prose.
+          --clock, --seed    As for serve: reproducible ids, timestamps and key (for test harnesses only).
+        """
+
+    static let verify = """
+        Usage: merit verify [--data DIR]
+
+        Check every segment and snapshot of the data directory and report what is found; change nothing.
+        Exits 0 when the directory is healthy or only has a torn tail (which the next start cuts off), 1 for any
+        other damage.
+        """
+
+    static let repair = """
+        Usage: merit repair [--data DIR]
+
+        Keep the longest valid prefix of a damaged log and move everything after it into DIR/aside/, saying how
+        much was dropped. Run merit verify first; stop every merit serve on the directory.
+        """
+
+    static let compact = """
+        Usage: merit compact [--data DIR]
+
+        Write a snapshot of the state, so that start-up loads it and replays only what follows, and delete the
+        log segments no snapshot needs any more.
+        """
+
     static func text(for command: String) -> String? {
         switch command {
+        case "init": return initialize
+        case "verify": return verify
+        case "repair": return repair
+        case "compact": return compact
         case "serve": return serve
         case "demo": return demo
         case "help": return overview

@@ -54,12 +54,19 @@ func main() -> Int32 {
                 writeOutput(Usage.overview)
             }
             return 0
-        case "serve", "demo":
+        case "serve", "demo", "init", "verify", "repair", "compact":
             if rest.contains("--help") || rest.contains("-h") {
                 writeOutput(Usage.text(for: command) ?? Usage.overview)
                 return 0
             }
-            return command == "serve" ? try Serve.run(rest, environment: environment) : try Demo.run(rest)
+            switch command {
+            case "serve": return try Serve.run(rest, environment: environment)
+            case "demo": return try Demo.run(rest)
+            case "init": return try DataCommands.initialize(rest, environment: environment)
+            case "verify": return try DataCommands.verify(rest, environment: environment)
+            case "repair": return try DataCommands.repair(rest, environment: environment)
+            default: return try DataCommands.compact(rest, environment: environment)
+            }
         default:
             throw UsageError(message: "unknown command '\(command)'", usage: Usage.overview)
         }

@@ -41,12 +41,12 @@ struct CommandLineTests {
         .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "util-linux script is absent"))
     func terminalHint() throws {
         // script(1) runs the command on a new pseudo-terminal; its stdin is closed at once, which ends the session.
-        let data = TemporaryDirectory()
+        let data = try TestDataDirectory()
         let process = Process()
         let output = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
         process.arguments = [
-            "-qec", "\(Repository.meritBinary.path) serve --data \(data.path("data")) </dev/tty", "/dev/null",
+            "-qec", "\(Repository.meritBinary.path) serve --data \(data.path) </dev/tty", "/dev/null",
         ]
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = output
@@ -60,7 +60,8 @@ struct CommandLineTests {
 
     @Test("serve with piped stdin prints no hint")
     func noHintOnPipes() throws {
-        let result = try runMerit(["serve", "--data", TemporaryDirectory().path("data")])
+        let data = try TestDataDirectory()
+        let result = try runMerit(["serve", "--data", data.path])
         #expect(result.status == 0)
         #expect(result.error.isEmpty)
     }
@@ -72,8 +73,9 @@ struct DemoTests {
     func demo() throws {
         let result = try runMerit(["demo"])
         #expect(result.status == 0, "stderr: \(result.error)")
-        #expect(result.output.contains(#"→ {"jsonrpc":"2.0","id":1,"method":"initialize""#))
-        #expect(result.output.contains(#"← {"jsonrpc":"2.0","id":1,"result":{"protocol_version":"2026-11-01""#))
-        #expect(result.output.contains("exited with status 0"))
+        #expect(result.output.contains(#"→ {"jsonrpc":"2.0","id":2,"method":"initialize""#))
+        #expect(result.output.contains(#"← {"jsonrpc":"2.0","id":2,"result":{"protocol_version":"2026-11-01""#))
+        #expect(result.output.contains(#""code":"authentication_required""#))
+        #expect(result.output.contains("both sessions ended with status 0 and 0"))
     }
 }

@@ -19,8 +19,7 @@ struct TranscriptTests {
     @Test("each transcript's responses match exactly, in order", arguments: transcripts.map(\.name))
     func replay(name: String) throws {
         let transcript = try #require(Self.transcripts.first { $0.name == name })
-        let data = TemporaryDirectory()
-        let merit = try SpawnedMerit(Transcript.serveArguments(dataDirectory: data.path("data")))
+        let merit = try SpawnedMerit.serve(try Transcript.dataDirectory(), arguments: Transcript.serveArguments)
         for exchange in transcript.exchanges {
             merit.send(exchange.request)
             guard let expected = exchange.expected else { continue }

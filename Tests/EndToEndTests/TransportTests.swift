@@ -16,7 +16,7 @@ struct TransportTests {
 
     @Test("bad input is answered with a JSON-RPC error and the server keeps serving")
     func badInput() throws {
-        let merit = try SpawnedMerit(["serve", "--data", TemporaryDirectory().path("data")])
+        let merit = try SpawnedMerit.serve(try TestDataDirectory())
         let cases: [(bytes: Data, code: Int64)] = [
             (Data("{not json".utf8), -32700),
             (Data([0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x3A, 0x31, 0x7D]), -32700),
@@ -38,7 +38,7 @@ struct TransportTests {
 
     @Test("a 17 MiB line is refused with -32700 and the next line is served")
     func oversizedLine() throws {
-        let merit = try SpawnedMerit(["serve", "--data", TemporaryDirectory().path("data")])
+        let merit = try SpawnedMerit.serve(try TestDataDirectory())
         var line = Data(#"{"jsonrpc":"2.0","id":1,"method":"$/ping","params":{"x":""#.utf8)
         line.append(Data(repeating: UInt8(ascii: "a"), count: 17 << 20))
         line.append(Data(#""}}"#.utf8 + [0x0A]))
@@ -52,7 +52,7 @@ struct TransportTests {
 
     @Test("--max-line-bytes sets the limit")
     func maximumLineBytes() throws {
-        let merit = try SpawnedMerit(["serve", "--data", TemporaryDirectory().path("data"), "--max-line-bytes", "64"])
+        let merit = try SpawnedMerit.serve(try TestDataDirectory(), arguments: ["--max-line-bytes", "64"])
         merit.send(#"{"jsonrpc":"2.0","id":1,"method":"$/ping","params":{"padding":"0123456789012345678901234"}}"#)
         #expect(merit.nextMessage()?["error"]?["code"] == -32700)
         try Self.expectStillServing(merit)
@@ -61,7 +61,7 @@ struct TransportTests {
 
     @Test("at end of input every pending response is flushed, then the exit status is 0")
     func flushesAtEndOfInput() throws {
-        let merit = try SpawnedMerit(["serve", "--data", TemporaryDirectory().path("data")])
+        let merit = try SpawnedMerit.serve(try TestDataDirectory())
         let count = 20_000
         var input = Data()
         for index in 0..<count {
@@ -76,7 +76,7 @@ struct TransportTests {
 
     @Test("the exit notification ends the process with status 0 while stdin is still open")
     func exitNotification() throws {
-        let merit = try SpawnedMerit(["serve", "--data", TemporaryDirectory().path("data")])
+        let merit = try SpawnedMerit.serve(try TestDataDirectory())
         merit.send(#"{"jsonrpc":"2.0","id":1,"method":"$/ping"}"#)
         #expect(merit.nextMessage()?["id"] == 1)
         merit.send(#"{"jsonrpc":"2.0","method":"exit"}"#)
@@ -85,8 +85,8 @@ struct TransportTests {
 
     @Test("a stray print reaches stderr, never the protocol stream")
     func strayOutput() throws {
-        let merit = try SpawnedMerit(
-            ["serve", "--data", TemporaryDirectory().path("data")], environment: ["MERIT_TEST_STRAY_OUTPUT": "1"])
+        let merit = try SpawnedMerit.serve(
+            try TestDataDirectory(), environment: ["MERIT_TEST_STRAY_OUTPUT": "1"])
         try Self.expectStillServing(merit)
         #expect(merit.waitForExit() == 0)
         #expect(merit.remainingLines().isEmpty)
@@ -95,7 +95,7 @@ struct TransportTests {
 
     @Test("a reader that goes away ends the server with an error, not a signal")
     func brokenPipe() throws {
-        let merit = try SpawnedMerit(["serve", "--data", TemporaryDirectory().path("data")])
+        let merit = try SpawnedMerit.serve(try TestDataDirectory())
         merit.closeOutputReader()
         merit.send(#"{"jsonrpc":"2.0","id":1,"method":"$/ping"}"#)
         let status = merit.waitForExit(closingInput: false)
@@ -105,7 +105,7 @@ struct TransportTests {
 
     @Test("rpc.discover serves the OpenRPC document of Protocol/openrpc.json")
     func discover() throws {
-        let merit = try SpawnedMerit(["serve", "--data", TemporaryDirectory().path("data")])
+        let merit = try SpawnedMerit.serve(try TestDataDirectory())
         let response = try #require(merit.call("rpc.discover"))
         let file = try Data(contentsOf: Repository.protocolDirectory.appendingPathComponent("openrpc.json"))
         #expect(response["result"] == (try JSONParser.parse([UInt8](file))))

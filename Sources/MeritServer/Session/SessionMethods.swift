@@ -1,3 +1,4 @@
+import MeritDomain
 import MeritJSON
 import MeritRPC
 
@@ -14,9 +15,27 @@ enum SessionMethods {
             try client.finish()
             server.clientInfo = (name, version)
         }
-        _ = try params.optional("api_key", as: String.self)
+        let apiKey = try params.optional("api_key", as: String.self)
         try params.finish()
         _ = protocolVersion
+        if let apiKey {
+            guard let key = server.engine.state.activeKey(secretHash: SHA256.hexDigest(apiKey)) else {
+                server.authenticatedKey = nil
+                throw RPCError(
+                    .authenticationRequired,
+                    "The api_key is not a valid key of this data directory (unknown or revoked).")
+            }
+            server.authenticatedKey = key.id
+        }
+        let state = server.engine.state
+        let key = server.authenticatedKey.flatMap { state.keys[$0] }
+        let principal: JSON =
+            key.map { key in
+                [
+                    "key_id": JSON(key.id), "name": .string(key.name), "scopes": JSON(key.scopes.map(\.rawValue)),
+                    "person_id": JSON(key.personID),
+                ]
+            } ?? .null
         return [
             "protocol_version": .string(MeritVersion.protocolVersion),
             "server_info": ["name": "merit", "version": .string(MeritVersion.current)],
@@ -24,8 +43,8 @@ enum SessionMethods {
                 "batch": true,
                 "max_line_bytes": .int(Int64(server.configuration.maximumLineBytes)),
             ],
-            "organization": .null,
-            "principal": .null,
+            "organization": state.organization.map { ["id": JSON($0.id), "name": .string($0.name)] } ?? .null,
+            "principal": principal,
         ]
     }
 

@@ -1,0 +1,75 @@
+/// Commands on API keys and the organization: validated against the state, they produce changes.
+extension State {
+    /// The changes that create the organization and its first admin key (`merit init`).
+    public func initializeOrganization(
+        id: ID<Organization>, name: String, adminKey: ID<APIKey>, secretHash: String, now: Timestamp
+    ) throws(DomainError) -> [Change] {
+        if let organization {
+            throw DomainError(
+                .conflict,
+                "This data directory already holds the organization '\(organization.name)' (\(organization.id)).")
+        }
+        let name = try Validate.name(name, field: "org")
+        let organization = Organization(id: id, name: name, settings: .init(), createdAt: now, updatedAt: now)
+        let key = APIKey(
+            id: adminKey, name: "admin", scopes: Scope.allCases, personID: nil, secretHash: secretHash, createdAt: now,
+            revokedAt: nil)
+        return [.organizationCreated(organization), .keyCreated(key)]
+    }
+
+    /// The change that creates a key.
+    public func createKey(
+        id: ID<APIKey>, name: String, scopes: [Scope], personID: ID<Person>?, secretHash: String, now: Timestamp
+    ) throws(DomainError) -> Change {
+        let name = try Validate.name(name, field: "name")
+        if let personID, people[personID] == nil {
+            throw DomainError(
+                .unprocessable(field: "person_id"), "person_id \(personID) is not a person of this organization.")
+        }
+        var unique: [Scope] = []
+        for scope in scopes where !unique.contains(scope) { unique.append(scope) }
+        return .keyCreated(
+            APIKey(
+                id: id, name: name, scopes: unique, personID: personID, secretHash: secretHash, createdAt: now,
+                revokedAt: nil))
+    }
+
+    /// The change that revokes a key.
+    public func revokeKey(id: ID<APIKey>, now: Timestamp) throws(DomainError) -> Change {
+        guard var key = keys[id] else { throw DomainError.notFound("API key", id.rawValue) }
+        guard key.isActive else {
+            throw DomainError(.conflict, "The API key \(id) was already revoked at \(key.revokedAt!).")
+        }
+        key.revokedAt = now
+        return .keyRevoked(key)
+    }
+}
+
+/// Checks shared by commands.
+public enum Validate {
+    /// The longest name accepted.
+    public static let maximumNameLength = 200
+
+    /// A name: trimmed, not empty, not too long, no control characters.
+    public static func name(_ value: String, field: String) throws(DomainError) -> String {
+        let trimmed = value.trimmingWhitespace()
+        guard !trimmed.isEmpty else { throw DomainError.invalid(field, "must not be empty") }
+        guard trimmed.count <= maximumNameLength else {
+            throw DomainError.invalid(field, "must be at most \(maximumNameLength) characters")
+        }
+        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw DomainError.invalid(field, "must not contain control characters")
+        }
+        return trimmed
+    }
+}
+
+extension String {
+    /// The string without leading and trailing white space.
+    func trimmingWhitespace() -> String {
+        let scalars = unicodeScalars
+        guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
+        return String(scalars[start...end])
+    }
+}

@@ -1,0 +1,335 @@
+/// The on-disk format: file names, the segment header, record framing and the snapshot file (see README.md).
+///
+/// Every integer is little-endian. Checks are ordered cheapest first, so that scanning garbage for a valid record
+/// rarely computes a checksum.
+enum LogFormat {
+    /// The only format version this code writes and reads.
+    static let version: UInt32 = 1
+
+    /// `MERITLOG` read as a little-endian integer.
+    static let segmentMagic: UInt64 = magic("MERITLOG")
+    /// `MERITSNP` read as a little-endian integer.
+    static let snapshotMagic: UInt64 = magic("MERITSNP")
+
+    /// Magic 8, version 4, generation 8, first sequence 8, CRC-32C of the preceding 28 bytes 4.
+    static let segmentHeaderBytes = 32
+    /// CRC-32C 4 (of the next 16 bytes and the payload), payload length 4, type 2, reserved 2, sequence 8.
+    static let recordHeaderBytes = 20
+    /// Magic 8, version 4, sequence 8, payload length 8, payload CRC-32C 4, CRC-32C of the preceding 32 bytes 4.
+    static let snapshotHeaderBytes = 36
+
+    static let segmentPrefix = "log-"
+    static let segmentSuffix = ".seg"
+    static let snapshotPrefix = "snapshot-"
+    static let snapshotSuffix = ".snap"
+    static let temporarySuffix = ".tmp"
+    static let lockName = "LOCK"
+    static let asideName = "aside"
+
+    private static func magic(_ text: String) -> UInt64 {
+        var value: UInt64 = 0
+        for (index, byte) in text.utf8.enumerated() { value |= UInt64(byte) << (8 * UInt64(index)) }
+        return value
+    }
+
+    // MARK: - Names
+
+    /// `log-00000000000000000001.seg`.
+    static func segmentName(firstSequence: UInt64) -> String {
+        segmentPrefix + paddedDecimal(firstSequence) + segmentSuffix
+    }
+
+    /// `snapshot-00000000000000001234.snap`.
+    static func snapshotName(sequence: UInt64) -> String {
+        snapshotPrefix + paddedDecimal(sequence) + snapshotSuffix
+    }
+
+    /// The first sequence in a segment's name, or `nil` if `name` is not a segment's.
+    static func segmentFirstSequence(_ name: String) -> UInt64? {
+        parseNumber(name, prefix: segmentPrefix, suffix: segmentSuffix)
+    }
+
+    /// The sequence in a snapshot's name, or `nil` if `name` is not a snapshot's.
+    static func snapshotSequence(_ name: String) -> UInt64? {
+        parseNumber(name, prefix: snapshotPrefix, suffix: snapshotSuffix)
+    }
+
+    /// Twenty decimal digits, so that names sort in sequence order.
+    private static func paddedDecimal(_ value: UInt64) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
+    }
+
+    private static func parseNumber(_ name: String, prefix: String, suffix: String) -> UInt64? {
+        guard name.hasPrefix(prefix), name.hasSuffix(suffix) else { return nil }
+        let digits = name.utf8.dropFirst(prefix.utf8.count).dropLast(suffix.utf8.count)
+        guard digits.count == 20, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+            return nil
+        }
+        return UInt64(String(decoding: digits, as: UTF8.self))
+    }
+
+    // MARK: - Segment header
+
+    /// What a segment's header says.
+    struct SegmentHeader: Equatable {
+        var generation: UInt64
+        var firstSequence: UInt64
+    }
+
+    /// The outcome of reading a segment's header.
+    enum SegmentHeaderCheck {
+        case valid(SegmentHeader)
+        /// Fewer than 32 bytes: a segment whose creation was cut short (or an empty file).
+        case partial
+        case damaged(reason: String)
+        case unsupported(version: UInt32)
+    }
+
+    static func encodeSegmentHeader(_ header: SegmentHeader) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(segmentHeaderBytes)
+        bytes.appendLittleEndian(segmentMagic)
+        bytes.appendLittleEndian(version)
+        bytes.appendLittleEndian(header.generation)
+        bytes.appendLittleEndian(header.firstSequence)
+        bytes.appendLittleEndian(CRC32C.checksum(bytes))
+        return bytes
+    }
+
+    static func checkSegmentHeader(_ bytes: UnsafeRawBufferPointer) -> SegmentHeaderCheck {
+        guard bytes.count >= segmentHeaderBytes else { return .partial }
+        guard bytes.littleEndian(UInt64.self, at: 0) == segmentMagic else {
+            return .damaged(reason: "the segment header does not start with MERITLOG")
+        }
+        // The version is read before the checksum: a newer format may lay out (and checksum) its header differently.
+        let fileVersion = bytes.littleEndian(UInt32.self, at: 8)
+        if fileVersion > version { return .unsupported(version: fileVersion) }
+        let stored = bytes.littleEndian(UInt32.self, at: 28)
+        guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<28])) == stored else {
+            return .damaged(reason: "the segment header's checksum does not match")
+        }
+        guard fileVersion == version else {
+            return .damaged(reason: "the segment header has format version \(fileVersion), which was never written")
+        }
+        return .valid(
+            SegmentHeader(
+                generation: bytes.littleEndian(UInt64.self, at: 12),
+                firstSequence: bytes.littleEndian(UInt64.self, at: 20)))
+    }
+
+    // MARK: - Records
+
+    /// Append a framed record to `buffer`: the header with its checksum, then the payload.
+    static func appendRecord(
+        to buffer: inout [UInt8], sequence: UInt64, type: UInt16, payload: UnsafeRawBufferPointer
+    ) {
+        let start = buffer.count
+        buffer.appendLittleEndian(UInt32(0))  // The checksum, filled in below.
+        buffer.appendLittleEndian(UInt32(payload.count))
+        buffer.appendLittleEndian(type)
+        buffer.appendLittleEndian(UInt16(0))
+        buffer.appendLittleEndian(sequence)
+        buffer.append(contentsOf: payload)
+        buffer.withUnsafeMutableBytes { bytes in
+            let covered = UnsafeRawBufferPointer(rebasing: bytes[(start + 4)...])
+            bytes.storeBytes(of: CRC32C.checksum(covered).littleEndian, toByteOffset: start, as: UInt32.self)
+        }
+    }
+
+    /// Why the bytes at an offset are not a valid record.
+    enum RecordFault: Error, Equatable {
+        case partialHeader(available: Int)
+        case tooLong(length: Int, maximum: Int)
+        case pastEnd(length: Int, available: Int)
+        case reservedNotZero
+        case checksumMismatch
+        /// A record that checks out but carries the wrong sequence: a gap or a duplicate, never a torn write.
+        case sequence(found: UInt64, expected: UInt64)
+        /// A complete record whose checksum verifies but whose length exceeds the maximum the reader was given:
+        /// written with a larger limit, never a torn write.
+        case exceedsMaximum(length: Int, maximum: Int)
+
+        /// Whether the record was written completely, so that it cannot be the torn end of a write.
+        var isComplete: Bool {
+            switch self {
+            case .sequence, .exceedsMaximum: true
+            default: false
+            }
+        }
+
+        var reason: String {
+            switch self {
+            case .partialHeader(let available):
+                "only \(available) bytes remain, fewer than a record header's 20"
+            case .tooLong(let length, let maximum):
+                "the record length \(length) exceeds the maximum of \(maximum) bytes"
+            case .pastEnd(let length, let available):
+                "the record length \(length) runs past the end of the file (\(available) bytes follow the header)"
+            case .reservedNotZero:
+                "the record header's reserved field is not zero"
+            case .checksumMismatch:
+                "the record's checksum does not match"
+            case .exceedsMaximum(let length, let maximum):
+                "the record length \(length) exceeds the maximum of \(maximum) bytes this reader allows, "
+                    + "though the record is intact"
+            case .sequence(let found, let expected):
+                found < expected
+                    ? "the record has sequence \(found), a duplicate (expected \(expected))"
+                    : "the record has sequence \(found), but \(expected) was expected (records are missing)"
+            }
+        }
+    }
+
+    /// The record at `offset`, or why there is none. `bytes` is a whole segment file.
+    @inline(__always)
+    static func checkRecord(
+        _ bytes: UnsafeRawBufferPointer, at offset: Int, maximumRecordBytes: Int
+    ) -> Result<(length: Int, type: UInt16, sequence: UInt64), RecordFault> {
+        let available = bytes.count - offset
+        guard available >= recordHeaderBytes else { return .failure(.partialHeader(available: available)) }
+        let length = Int(bytes.littleEndian(UInt32.self, at: offset + 4))
+        // Lengths are checked before anything is allocated or checksummed.
+        guard length <= maximumRecordBytes else {
+            return .failure(.tooLong(length: length, maximum: maximumRecordBytes))
+        }
+        guard length <= available - recordHeaderBytes else {
+            return .failure(.pastEnd(length: length, available: available - recordHeaderBytes))
+        }
+        guard bytes.littleEndian(UInt16.self, at: offset + 10) == 0 else { return .failure(.reservedNotZero) }
+        let stored = bytes.littleEndian(UInt32.self, at: offset)
+        let covered = UnsafeRawBufferPointer(rebasing: bytes[(offset + 4)..<(offset + recordHeaderBytes + length)])
+        guard CRC32C.checksum(covered) == stored else { return .failure(.checksumMismatch) }
+        return .success(
+            (length, bytes.littleEndian(UInt16.self, at: offset + 8), bytes.littleEndian(UInt64.self, at: offset + 12))
+        )
+    }
+
+    /// Whether the record at `offset`, rejected as longer than the maximum, is nevertheless complete and intact.
+    ///
+    /// Only asked of the first invalid record of a segment, so its cost (one checksum bounded by the file's size)
+    /// is paid at most once per segment.
+    static func isIntactOverlongRecord(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {
+        let available = bytes.count - offset - recordHeaderBytes
+        let length = Int(bytes.littleEndian(UInt32.self, at: offset + 4))
+        guard available >= 0, length <= available, bytes.littleEndian(UInt16.self, at: offset + 10) == 0 else {
+            return false
+        }
+        let covered = UnsafeRawBufferPointer(rebasing: bytes[(offset + 4)..<(offset + recordHeaderBytes + length)])
+        return CRC32C.checksum(covered) == bytes.littleEndian(UInt32.self, at: offset)
+    }
+
+    /// The offset of the first valid record after `offset` whose sequence could follow `expected` there, if any.
+    ///
+    /// Each record takes at least 20 bytes, so a record `distance` bytes past the first bad one can have a sequence
+    /// of at most `expected + distance / 20`: candidates outside that window are dismissed before their checksum is
+    /// computed, which keeps the scan of a zeroed or random tail linear in practice.
+    static func findValidRecord(
+        _ bytes: UnsafeRawBufferPointer, after offset: Int, expected: UInt64, maximumRecordBytes: Int
+    ) -> Int? {
+        var candidate = offset + 1
+        while candidate + recordHeaderBytes <= bytes.count {
+            defer { candidate += 1 }
+            let sequence = bytes.littleEndian(UInt64.self, at: candidate + 12)
+            guard sequence >= expected, sequence - expected <= UInt64((candidate - offset) / recordHeaderBytes) else {
+                continue
+            }
+            if case .success = checkRecord(bytes, at: candidate, maximumRecordBytes: maximumRecordBytes) {
+                return candidate
+            }
+        }
+        return nil
+    }
+
+    // MARK: - Snapshots
+
+    static func encodeSnapshot(sequence: UInt64, payload: UnsafeRawBufferPointer) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(snapshotHeaderBytes + payload.count)
+        bytes.appendLittleEndian(snapshotMagic)
+        bytes.appendLittleEndian(version)
+        bytes.appendLittleEndian(sequence)
+        bytes.appendLittleEndian(UInt64(payload.count))
+        bytes.appendLittleEndian(CRC32C.checksum(payload))
+        bytes.appendLittleEndian(CRC32C.checksum(bytes))
+        bytes.append(contentsOf: payload)
+        return bytes
+    }
+
+    /// The outcome of reading a snapshot file.
+    enum SnapshotCheck {
+        case valid(sequence: UInt64, payload: Range<Int>)
+        case damaged(reason: String)
+        case unsupported(version: UInt32)
+    }
+
+    static func checkSnapshot(_ bytes: UnsafeRawBufferPointer, expectedSequence: UInt64) -> SnapshotCheck {
+        guard bytes.count >= snapshotHeaderBytes else {
+            return .damaged(reason: "the file has \(bytes.count) bytes, fewer than a snapshot header's 36")
+        }
+        guard bytes.littleEndian(UInt64.self, at: 0) == snapshotMagic else {
+            return .damaged(reason: "the file does not start with MERITSNP")
+        }
+        let fileVersion = bytes.littleEndian(UInt32.self, at: 8)
+        if fileVersion > version { return .unsupported(version: fileVersion) }
+        guard
+            CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<32])) == bytes.littleEndian(UInt32.self, at: 32)
+        else {
+            return .damaged(reason: "the snapshot header's checksum does not match")
+        }
+        guard fileVersion == version else {
+            return .damaged(reason: "the snapshot header has format version \(fileVersion), which was never written")
+        }
+        let sequence = bytes.littleEndian(UInt64.self, at: 12)
+        guard sequence == expectedSequence else {
+            return .damaged(reason: "the header says sequence \(sequence) but the file name says \(expectedSequence)")
+        }
+        let length = bytes.littleEndian(UInt64.self, at: 20)
+        guard length == UInt64(bytes.count - snapshotHeaderBytes) else {
+            return .damaged(
+                reason:
+                    "the header says \(length) payload bytes but the file holds \(bytes.count - snapshotHeaderBytes)")
+        }
+        let payload = snapshotHeaderBytes..<bytes.count
+        guard
+            CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[payload])) == bytes.littleEndian(UInt32.self, at: 28)
+        else {
+            return .damaged(reason: "the snapshot payload's checksum does not match")
+        }
+        return .valid(sequence: sequence, payload: payload)
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// The little-endian integer at `offset`, which need not be aligned.
+    @inline(__always)
+    func littleEndian<Integer: FixedWidthInteger>(_ type: Integer.Type, at offset: Int) -> Integer {
+        Integer(littleEndian: loadUnaligned(fromByteOffset: offset, as: Integer.self))
+    }
+}
+
+extension [UInt8] {
+    /// Append `value`'s bytes, least significant first.
+    @inline(__always)
+    mutating func appendLittleEndian<Integer: FixedWidthInteger>(_ value: Integer) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+    }
+}
+
+extension Array {
+    /// `withUnsafeBytes` that keeps the closure's error type, which the standard library's `rethrows` widens to
+    /// `any Error`.
+    @inline(__always)
+    func withBytes<Value, Failure: Error>(
+        _ body: (UnsafeRawBufferPointer) throws(Failure) -> Value
+    ) throws(Failure) -> Value {
+        let outcome: Result<Value, Failure> = withUnsafeBytes { buffer in
+            do throws(Failure) {
+                return .success(try body(buffer))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try outcome.get()
+    }
+}

@@ -1,0 +1,254 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A durable log of opaque records and snapshots in one data directory, with group commit and crash recovery.
+///
+/// One writer owns it: `append` buffers records, `commit` makes the buffered group durable with one write and one
+/// `fdatasync`, and `writeSnapshot` records the caller's state so that start-up need not replay what it covers.
+/// After any failed write or synchronization the log refuses every later change, because what reached the disk is
+/// then unknown and must never be treated as if it had worked; a restart recovers from what is durable.
+///
+/// Not thread-safe and deliberately not `Sendable`: the server's single writer is its only user.
+public final class WriteAheadLog {
+    let directory: LogDirectory
+    let options: LogOptions
+    let fileSystem: any FileSystem
+    private var lock: DirectoryLock?
+
+    /// The segment being appended to.
+    private var segmentHandle: FileHandleNumber?
+    private var segmentPath: String
+    private var segmentFirstSequence: UInt64
+    private var segmentGeneration: UInt64
+    /// The segment's durable length: where a failed commit cuts it back to.
+    private var segmentLength: Int
+
+    /// Framed records waiting for `commit`, in exactly the bytes that will be written.
+    private var pending: [UInt8] = []
+
+    /// The number of records appended since the last commit.
+    public private(set) var pendingCount = 0
+    /// The last durable (committed) sequence; 0 if nothing was ever committed.
+    public private(set) var lastSequence: UInt64
+    /// The error that stopped the writer, once a write or synchronization has failed.
+    public private(set) var failure: LogError?
+    /// Bytes of records committed (or replayed at start-up) since the last snapshot, for the caller's policy of
+    /// when to write the next one.
+    public private(set) var bytesSinceSnapshot: Int
+    private var isClosed = false
+
+    /// A log appending to `segment`, which has been opened as `handle`.
+    init(
+        directory: LogDirectory, options: LogOptions, fileSystem: any FileSystem, lock: DirectoryLock,
+        segment: OpenSegment, handle: FileHandleNumber, lastSequence: UInt64, bytesSinceSnapshot: Int
+    ) {
+        self.directory = directory
+        self.options = options
+        self.fileSystem = fileSystem
+        self.lock = lock
+        self.segmentHandle = handle
+        self.segmentPath = directory.path(LogFormat.segmentName(firstSequence: segment.firstSequence))
+        self.segmentFirstSequence = segment.firstSequence
+        self.segmentGeneration = segment.generation
+        self.segmentLength = segment.length
+        self.lastSequence = lastSequence
+        self.bytesSinceSnapshot = bytesSinceSnapshot
+    }
+
+    /// The segment a log appends to, as recovery leaves it.
+    struct OpenSegment {
+        var firstSequence: UInt64
+        var generation: UInt64
+        var length: Int
+        /// The sequence its next record must have.
+        var nextSequence: UInt64
+    }
+
+    deinit {
+        close()
+    }
+
+    // MARK: - Writing
+
+    /// Buffer a record for the next commit and return the sequence it will have.
+    ///
+    /// Throws `.unavailable` after a failure or `close()`, and `.recordTooLarge` for a payload over
+    /// `LogOptions.maximumRecordBytes`.
+    @discardableResult
+    public func append(type: UInt16, payload: UnsafeRawBufferPointer) throws(LogError) -> UInt64 {
+        try ensureWritable()
+        guard payload.count <= options.maximumRecordBytes else {
+            throw .recordTooLarge(length: payload.count, maximum: options.maximumRecordBytes)
+        }
+        let sequence = lastSequence + UInt64(pendingCount) + 1
+        LogFormat.appendRecord(to: &pending, sequence: sequence, type: type, payload: payload)
+        pendingCount += 1
+        return sequence
+    }
+
+    /// Buffer a record whose payload is an array; see `append(type:payload:)`.
+    @discardableResult
+    public func append(type: UInt16, payload: [UInt8]) throws(LogError) -> UInt64 {
+        try payload.withBytes { bytes throws(LogError) in try append(type: type, payload: bytes) }
+    }
+
+    /// Write every buffered record with one sequence of write calls and make them durable with one synchronization.
+    ///
+    /// Rolls to a new segment first when the current one has reached `maximumSegmentBytes`. On any failure the
+    /// segment is cut back (best effort) to its length before this commit, the buffer is dropped, the log refuses
+    /// every later change, and the error is thrown as `.io`.
+    public func commit() throws(LogError) {
+        try ensureWritable()
+        guard pendingCount > 0 else { return }
+        do throws(FileSystemError) {
+            if segmentLength >= options.maximumSegmentBytes && segmentFirstSequence <= lastSequence {
+                try roll()
+            }
+        } catch {
+            throw stop(after: error, cuttingBackTo: nil)
+        }
+        // Only `close()` clears the handle, and `ensureWritable` has refused a closed log.
+        guard let handle = segmentHandle else { return }
+        do throws(FileSystemError) {
+            try pending.withBytes { buffer throws(FileSystemError) in
+                var offset = 0
+                while offset < buffer.count {
+                    let written = try fileSystem.write(handle, UnsafeRawBufferPointer(rebasing: buffer[offset...]))
+                    // A write that makes no progress would loop forever; no file system does it but a full one.
+                    guard written > 0 else {
+                        throw FileSystemError(operation: "write", path: segmentPath, errorNumber: ENOSPC)
+                    }
+                    offset += written
+                }
+            }
+            try fileSystem.synchronize(handle)
+        } catch {
+            throw stop(after: error, cuttingBackTo: segmentLength)
+        }
+        segmentLength += pending.count
+        bytesSinceSnapshot += pending.count
+        lastSequence += UInt64(pendingCount)
+        pending.removeAll(keepingCapacity: pending.capacity <= 1 << 20)
+        pendingCount = 0
+    }
+
+    /// Drop the buffered records; their sequences will be given again.
+    public func discardPending() {
+        pending.removeAll(keepingCapacity: pending.capacity <= 1 << 20)
+        pendingCount = 0
+    }
+
+    /// Durably write a snapshot covering everything up to `lastSequence`, roll to a new segment, then delete what
+    /// no snapshot fallback can need.
+    ///
+    /// Call with nothing pending. Kept: the two newest snapshots and every segment holding a record after the older
+    /// of them, so that if the newest snapshot is unreadable at start-up, falling back to the previous one still
+    /// finds every record it needs. Nothing is deleted before the new snapshot is durable. A failure to write the
+    /// snapshot leaves the log usable (nothing it holds was touched); a failure to roll stops it like a failed
+    /// commit.
+    public func writeSnapshot(_ payload: UnsafeRawBufferPointer) throws(LogError) {
+        try ensureWritable()
+        guard pendingCount == 0 else {
+            throw .snapshotFailed(
+                message: "\(pendingCount) appended records are not committed; commit or discard them first")
+        }
+        let sequence = lastSequence
+        let name = LogFormat.snapshotName(sequence: sequence)
+        do {
+            try fileSystem.writeFileAtomically(
+                directory.path(name), LogFormat.encodeSnapshot(sequence: sequence, payload: payload))
+        } catch {
+            throw .io(error)
+        }
+        bytesSinceSnapshot = 0
+        // A segment with no record yet already starts after the snapshot, and rolling would give its name again.
+        if segmentFirstSequence <= sequence {
+            do throws(FileSystemError) {
+                try roll()
+            } catch {
+                throw stop(after: error, cuttingBackTo: nil)
+            }
+        }
+        removeObsoleteFiles(newestSnapshot: sequence)
+    }
+
+    /// Write a snapshot whose payload is an array; see `writeSnapshot(_:)`.
+    public func writeSnapshot(_ payload: [UInt8]) throws(LogError) {
+        try payload.withBytes { bytes throws(LogError) in try writeSnapshot(bytes) }
+    }
+
+    /// Close the segment and release the directory's lock; later changes throw `.unavailable`.
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        if let segmentHandle { fileSystem.close(segmentHandle) }
+        segmentHandle = nil
+        lock?.release()
+        lock = nil
+    }
+
+    // MARK: - Internals
+
+    private func ensureWritable() throws(LogError) {
+        if let failure {
+            throw .unavailable(
+                reason: "an earlier write failed (\(failure)), so what is on disk is uncertain; restart to recover "
+                    + "from what is durable")
+        }
+        if isClosed { throw .unavailable(reason: "the log was closed") }
+    }
+
+    /// Stop the writer after `error`: cut the segment back to `length` if given (best effort, so that the failed
+    /// group cannot reappear after a crash), drop the buffer, and return the error to throw.
+    private func stop(after error: FileSystemError, cuttingBackTo length: Int?) -> LogError {
+        if let length, let segmentHandle {
+            // Only to shorten the file: the outcome changes nothing, since the writer stops either way.
+            try? fileSystem.truncate(segmentHandle, to: length)
+            try? fileSystem.synchronize(segmentHandle)
+        }
+        discardPending()
+        failure = .io(error)
+        return .io(error)
+    }
+
+    /// Start a new segment after `lastSequence`: created with just its header through a temporary file and a
+    /// rename, then opened for appending.
+    private func roll() throws(FileSystemError) {
+        let first = lastSequence + 1
+        let header = LogFormat.SegmentHeader(generation: segmentGeneration + 1, firstSequence: first)
+        let path = directory.path(LogFormat.segmentName(firstSequence: first))
+        try fileSystem.writeFileAtomically(path, LogFormat.encodeSegmentHeader(header))
+        let handle = try fileSystem.openForAppending(path)
+        if let segmentHandle { fileSystem.close(segmentHandle) }
+        segmentHandle = handle
+        segmentPath = path
+        segmentFirstSequence = first
+        segmentGeneration = header.generation
+        segmentLength = LogFormat.segmentHeaderBytes
+    }
+
+    /// Delete snapshots older than the two newest up to `newestSnapshot`, and segments whose records all lie at or
+    /// before the older of those two.
+    ///
+    /// Failures are ignored: the deletions only save space, and a file that survives them is read (or skipped) at
+    /// the next start exactly as before.
+    private func removeObsoleteFiles(newestSnapshot: UInt64) {
+        guard let listing = try? LogDirectory(path: directory.path, fileSystem: fileSystem) else { return }
+        // A snapshot newer than the one just written can only be an unreadable leftover; it is not counted.
+        let snapshots = listing.snapshots.filter { $0.sequence <= newestSnapshot }
+        var removed = false
+        for snapshot in snapshots.dropLast(2) {
+            removed = (try? fileSystem.removeFile(listing.path(snapshot.name))) != nil || removed
+        }
+        if snapshots.count >= 2 {
+            let covered = snapshots[snapshots.count - 2].sequence
+            for (index, segment) in listing.segments.enumerated().dropLast() {
+                let path = listing.path(segment.name)
+                guard listing.segments[index + 1].firstSequence <= covered + 1, path != segmentPath else { continue }
+                removed = (try? fileSystem.removeFile(path)) != nil || removed
+            }
+        }
+        if removed { try? fileSystem.synchronizeDirectory(directory.path) }
+    }
+}

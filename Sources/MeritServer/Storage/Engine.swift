@@ -1,0 +1,155 @@
+import MeritDomain
+import MeritJSON
+import MeritLog
+import MeritRPC
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The organization's state and the log that makes it durable: the one writer.
+///
+/// A change goes: events are built from a validated command, appended to the log's buffer, and applied to the
+/// state inside a transaction (so that later requests of the same group see them); at the end of the group
+/// `commit()` makes them durable with one write and one fsync, and only then are responses written. If the
+/// commit fails, the transaction is rolled back, so the state in memory is exactly what is durable, and the log
+/// refuses every later change with `storage_unavailable`.
+final class Engine {
+    private(set) var state: State
+    private let log: WriteAheadLog
+    private var ids: IDGenerator
+    private let frozenClock: Timestamp?
+    private let diagnostics: Diagnostics
+    private let snapshotThresholdBytes: Int
+    /// The first call of the current group that changed something, for a failed commit to answer.
+    private var firstChangingCall: Int?
+    private var groupEvents: [Event] = []
+    /// What recovery found when the engine opened.
+    let recovery: RecoveryReport
+
+    /// Open the data directory: take its lock, load the newest snapshot and replay the log after it.
+    init(
+        directory: String, frozenClock: Timestamp?, seed: UInt64?, diagnostics: Diagnostics,
+        fileSystem: any FileSystem = POSIXFileSystem(), options: LogOptions = LogOptions(),
+        snapshotThresholdBytes: Int = 64 << 20
+    ) throws(LogError) {
+        var state = State()
+        let (log, report) = try WriteAheadLog.open(
+            directory: directory, options: options, fileSystem: fileSystem,
+            snapshot: { _, payload in state = try SnapshotCodec.decode(payload) },
+            replay: { record in
+                guard record.type == EventCodec.transactionRecordType else {
+                    throw DecodingError(description: "record \(record.sequence) has unknown type \(record.type)")
+                }
+                for event in try EventCodec.decodeTransaction(record.payload) { state.apply(event) }
+            })
+        self.state = state
+        self.log = log
+        self.recovery = report
+        self.frozenClock = frozenClock
+        self.diagnostics = diagnostics
+        self.snapshotThresholdBytes = snapshotThresholdBytes
+        self.ids = IDGenerator(seed: seed, stream: UInt64(max(0, state.lastEventSequence)))
+        if let torn = report.tornTail {
+            diagnostics.log(
+                .warning,
+                "cut off a torn tail of \(torn.length) bytes at offset \(torn.offset) of \(torn.file)"
+                    + (torn.savedAs.map { " (kept as \($0))" } ?? ""))
+        }
+        for skipped in report.skippedSnapshots {
+            diagnostics.log(.warning, "snapshot \(skipped) is unreadable; started from the one before it")
+        }
+    }
+
+    /// Now: the frozen clock, or the system's real time.
+    var now: Timestamp {
+        if let frozenClock { return frozenClock }
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Timestamp(milliseconds: Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000)
+    }
+
+    /// A new id.
+    func newID<Entity>(_ type: Entity.Type = Entity.self) -> ID<Entity> {
+        ids.id(at: now)
+    }
+
+    /// Random bytes from the (possibly seeded) generator.
+    func randomBytes(_ count: Int) -> [UInt8] { ids.bytes(count) }
+
+    /// A value in `0..<bound` from the (possibly seeded) generator.
+    func random(below bound: Int) -> Int { ids.next(below: bound) }
+
+    /// Whether changes are refused because the log failed.
+    var storageFailure: RPCError? {
+        guard let failure = log.failure else { return nil }
+        return RPCError(.storageUnavailable, "The data directory cannot be written (\(failure)); nothing was changed.")
+    }
+
+    /// Record `changes` as one transaction: build their events, buffer them in the log and apply them.
+    /// `call` is the dispatcher's call number, so that a failed commit answers from the right call on.
+    @discardableResult
+    func record(_ changes: [Change], actorID: String?, call: Int?) throws(RPCError) -> [Event] {
+        if let failure = storageFailure { throw failure }
+        guard !changes.isEmpty else { return [] }
+        let time = now
+        var sequence = state.lastEventSequence
+        let events = changes.map { change -> Event in
+            sequence += 1
+            return Event(id: ids.id(at: time), sequence: sequence, createdAt: time, actorID: actorID, change: change)
+        }
+        let payload = EventCodec.encodeTransaction(events)
+        do {
+            _ = try log.append(type: EventCodec.transactionRecordType, payload: payload)
+        } catch {
+            if case .recordTooLarge = error {
+                throw RPCError(.validationError, "The change is too large to record (\(payload.count) bytes).")
+            }
+            throw RPCError(.storageUnavailable, "The data directory cannot be written (\(error)); nothing was changed.")
+        }
+        state.beginTransaction()
+        for event in events { state.apply(event) }
+        if firstChangingCall == nil { firstChangingCall = call ?? 0 }
+        groupEvents += events
+        return events
+    }
+
+    /// Make the group's changes durable. Returns the events made durable, or the failure and the first call it
+    /// takes back.
+    func commit() -> (events: [Event], failure: (error: RPCError, firstCall: Int)?) {
+        guard log.pendingCount > 0 else { return ([], nil) }
+        let firstCall = firstChangingCall ?? 0
+        let events = groupEvents
+        firstChangingCall = nil
+        groupEvents.removeAll(keepingCapacity: true)
+        do {
+            try log.commit()
+        } catch {
+            state.rollBackTransaction()
+            diagnostics.log(.error, "commit failed, refusing further changes: \(error)")
+            let failure = RPCError(
+                .storageUnavailable, "The data directory cannot be written (\(error)); nothing was changed.")
+            return ([], (failure, firstCall))
+        }
+        state.commitTransaction()
+        if log.bytesSinceSnapshot >= snapshotThresholdBytes {
+            do {
+                try snapshot()
+            } catch {
+                diagnostics.log(.warning, "periodic snapshot failed (the log is intact): \(error)")
+            }
+        }
+        return (events, nil)
+    }
+
+    /// Write a snapshot of the state, so that start-up need not replay what it covers.
+    func snapshot() throws(LogError) {
+        try log.writeSnapshot(SnapshotCodec.encode(state))
+    }
+
+    /// The last durable log sequence.
+    var lastLogSequence: UInt64 { log.lastSequence }
+
+    /// Release the directory's lock.
+    func close() { log.close() }
+}

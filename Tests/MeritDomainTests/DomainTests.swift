@@ -1,0 +1,218 @@
+import Testing
+
+@testable import MeritDomain
+
+@Suite("ids and ULIDs")
+struct IDTests {
+    @Test("ULIDs encode to 26 Crockford characters, matching a known value")
+    func encoding() {
+        // The ULID specification's example time, 1469918176385 ms, with all-ones randomness.
+        let ulid = ULID(milliseconds: 1_469_918_176_385, randomHigh: 0xFFFF, randomLow: UInt64.max)
+        #expect(ulid.description == "01ARYZ6S41ZZZZZZZZZZZZZZZZ")
+        #expect(ULID(milliseconds: 0, randomHigh: 0, randomLow: 0).description == String(repeating: "0", count: 26))
+        #expect(
+            ULID(milliseconds: 0, randomHigh: 0, randomLow: 1).description == String(repeating: "0", count: 25) + "1")
+    }
+
+    @Test("generated ids are strictly increasing, even with a frozen clock")
+    func monotonic() {
+        var generator = IDGenerator(seed: 1, stream: 0)
+        let time = Timestamp(milliseconds: 1_776_243_600_000)
+        var previous = generator.next(at: time).description
+        for _ in 0..<1000 {
+            let next = generator.next(at: time).description
+            #expect(next > previous)
+            previous = next
+        }
+    }
+
+    @Test("a seed makes ids reproducible; another stream or seed gives others")
+    func reproducible() {
+        let time = Timestamp(milliseconds: 1_776_243_600_000)
+        var first = IDGenerator(seed: 42, stream: 0)
+        var second = IDGenerator(seed: 42, stream: 0)
+        var otherStream = IDGenerator(seed: 42, stream: 2)
+        var otherSeed = IDGenerator(seed: 43, stream: 0)
+        let a = first.next(at: time)
+        #expect(a == second.next(at: time))
+        #expect(a != otherStream.next(at: time))
+        #expect(a != otherSeed.next(at: time))
+    }
+
+    @Test(
+        "typed ids check their prefix and form",
+        arguments: [
+            ("emp_01ARYZ6S41ZZZZZZZZZZZZZZZZ", true), ("key_01ARYZ6S41ZZZZZZZZZZZZZZZZ", false),
+            ("emp_01ARYZ6S41ZZZZZZZZZZZZZZZ", false), ("emp_01ARYZ6S41ZZZZZZZZZZZZZZZU", false),
+            ("emp_81ARYZ6S41ZZZZZZZZZZZZZZZZ", false), ("emp01ARYZ6S41ZZZZZZZZZZZZZZZZ", false),
+        ])
+    func typedIDs(text: String, valid: Bool) {
+        #expect((ID<Person>(text) != nil) == valid)
+    }
+}
+
+@Suite("timestamps and days")
+struct TimeTests {
+    @Test(
+        "RFC 3339 round trips with milliseconds",
+        arguments: [
+            ("2026-04-01T09:12:00.000Z", "2026-04-01T09:12:00.000Z"),
+            ("2026-04-01T09:12:00Z", "2026-04-01T09:12:00.000Z"),
+            ("2026-04-01T09:12:00.123456Z", "2026-04-01T09:12:00.123Z"),
+            ("2026-04-01T11:12:00+02:00", "2026-04-01T09:12:00.000Z"),
+            ("1969-12-31T23:59:59.999Z", "1969-12-31T23:59:59.999Z"),
+            ("2024-02-29T00:00:00.5Z", "2024-02-29T00:00:00.500Z"),
+        ])
+    func roundTrip(input: String, output: String) throws {
+        let timestamp = try #require(Timestamp(rfc3339: input))
+        #expect(timestamp.description == output)
+    }
+
+    @Test(
+        "malformed timestamps are rejected",
+        arguments: [
+            "2026-04-01", "2026-04-01T25:00:00Z", "2026-02-30T00:00:00Z", "2026-04-01T09:12:00",
+            "2026-04-01T09:12:00.Z",
+            "yesterday", "2026-04-01T09:12:00+2:00",
+        ])
+    func malformed(input: String) {
+        #expect(Timestamp(rfc3339: input) == nil)
+    }
+
+    @Test("days parse exactly and know their calendar")
+    func days() throws {
+        #expect(Day("2024-02-29") != nil)
+        #expect(Day("2023-02-29") == nil)
+        #expect(Day("2026-13-01") == nil)
+        #expect(Day("2026-4-01") == nil)
+        let day = try #require(Day("2026-03-31"))
+        #expect(day.description == "2026-03-31")
+        #expect(Day(daysSinceEpoch: 0).description == "1970-01-01")
+        #expect(try #require(Day("2026-04-01")) > day)
+    }
+}
+
+@Suite("the reducer")
+struct ReducerTests {
+    static let now = Timestamp(milliseconds: 1_776_243_600_000)
+
+    static func person(_ id: String, email: String, role: Person.Role = .employee) -> Person {
+        Person(
+            id: ID(trusted: id), name: "P \(id)", email: email, role: role, managerID: nil, squad: nil,
+            reviewTemplateID: nil, isAdmin: false, createdAt: now, updatedAt: now)
+    }
+
+    static func event(_ sequence: Int64, _ change: Change) -> Event {
+        Event(id: ID(trusted: "evt_\(sequence)"), sequence: sequence, createdAt: now, actorID: nil, change: change)
+    }
+
+    @Test("applying events builds the state and its indexes")
+    func applies() throws {
+        var state = State()
+        state.apply(Self.event(1, .personCreated(Self.person("emp_a", email: "A@x.org"))))
+        state.apply(Self.event(2, .personCreated(Self.person("emp_b", email: "b@x.org"))))
+        var updated = Self.person("emp_a", email: "new@x.org")
+        updated.role = .manager
+        state.apply(Self.event(3, .personUpdated(updated)))
+        #expect(state.lastEventSequence == 3)
+        #expect(state.people.count == 2)
+        #expect(state.person(email: "NEW@x.org")?.role == .manager)
+        #expect(state.person(email: "a@x.org") == nil)
+        #expect(state.personOrder.map(\.rawValue) == ["emp_a", "emp_b"])
+    }
+
+    @Test("rolling back a transaction restores exactly the state before it")
+    func rollBack() throws {
+        var state = State()
+        let key = APIKey(
+            id: ID(trusted: "key_1"), name: "k", scopes: [.keysManage], personID: nil, secretHash: "h1",
+            createdAt: Self.now,
+            revokedAt: nil)
+        state.apply(Self.event(1, .keyCreated(key)))
+        state.apply(Self.event(2, .personCreated(Self.person("emp_a", email: "a@x.org"))))
+        let before = state
+        state.beginTransaction()
+        var revoked = key
+        revoked.revokedAt = Self.now
+        state.apply(Self.event(3, .keyRevoked(revoked)))
+        state.apply(Self.event(4, .personCreated(Self.person("emp_b", email: "b@x.org"))))
+        state.apply(Self.event(5, .personUpdated(Self.person("emp_a", email: "changed@x.org"))))
+        #expect(state.people.count == 2)
+        state.rollBackTransaction()
+        #expect(state.people == before.people)
+        #expect(state.keys == before.keys)
+        #expect(state.personIDsByEmail == before.personIDsByEmail)
+        #expect(state.keyIDsBySecretHash == before.keyIDsBySecretHash)
+        #expect(state.personOrder == before.personOrder)
+        #expect(state.lastEventSequence == 2)
+        #expect(state.activeKey(secretHash: "h1") != nil)
+    }
+
+    @Test("a committed transaction stays")
+    func commit() {
+        var state = State()
+        state.beginTransaction()
+        state.apply(Self.event(1, .personCreated(Self.person("emp_a", email: "a@x.org"))))
+        state.commitTransaction()
+        state.rollBackTransaction()
+        #expect(state.people.count == 1)
+    }
+}
+
+@Suite("commands and rights")
+struct CommandTests {
+    @Test("init creates the organization and an all-scope admin key, once")
+    func initialize() throws {
+        var state = State()
+        let changes = try state.initializeOrganization(
+            id: ID(trusted: "org_1"), name: "  Acme  ", adminKey: ID(trusted: "key_1"), secretHash: "h",
+            now: ReducerTests.now)
+        for (offset, change) in changes.enumerated() { state.apply(ReducerTests.event(Int64(offset + 1), change)) }
+        #expect(state.organization?.name == "Acme")
+        #expect(state.activeKey(secretHash: "h")?.scopes == Scope.allCases)
+        #expect(throws: DomainError.self) {
+            try state.initializeOrganization(
+                id: ID(trusted: "org_2"), name: "Other", adminKey: ID(trusted: "key_2"), secretHash: "h2",
+                now: ReducerTests.now)
+        }
+    }
+
+    @Test(
+        "names must not be empty or control characters",
+        arguments: ["", "   ", "a\u{7}b", String(repeating: "x", count: 201)])
+    func badNames(name: String) {
+        #expect(throws: DomainError.self) { try Validate.name(name, field: "name") }
+    }
+
+    @Test(
+        "rights follow the role table",
+        arguments: [
+            (Person.Role.employee, false, Set<Scope>([.viewPerformance, .directoryRead, .summariesRead])),
+            (.lead, false, [.viewPerformance, .updatePerformance, .directoryRead, .summariesRead]),
+            (.manager, false, [.viewPerformance, .updatePerformance, .directoryRead, .summariesRead, .summariesWrite]),
+            (
+                .executive, false,
+                [
+                    .viewPerformance, .updatePerformance, .managePerformance, .directoryRead, .summariesRead,
+                    .summariesWrite,
+                ]
+            ),
+            (.employee, true, Set(Scope.allCases)),
+        ] as [(Person.Role, Bool, Set<Scope>)])
+    func rights(role: Person.Role, isAdmin: Bool, expected: Set<Scope>) {
+        var person = ReducerTests.person("emp_a", email: "a@x.org", role: role)
+        person.isAdmin = isAdmin
+        #expect(Authorization.rights(of: person) == expected)
+    }
+
+    @Test("a key acting as a person has the intersection of its scopes and the person's rights")
+    func intersection() {
+        var state = State()
+        state.apply(ReducerTests.event(1, .personCreated(ReducerTests.person("emp_a", email: "a@x.org"))))
+        let principal = Principal(
+            keyID: ID(trusted: "key_1"), scopes: [.keysManage, .viewPerformance], personID: ID(trusted: "emp_a"))
+        #expect(Authorization.effectiveScopes(of: principal, in: state) == [.viewPerformance])
+        let integration = Principal(keyID: ID(trusted: "key_1"), scopes: [.keysManage], personID: nil)
+        #expect(Authorization.effectiveScopes(of: integration, in: state) == [.keysManage])
+    }
+}

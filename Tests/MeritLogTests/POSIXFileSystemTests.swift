@@ -1,0 +1,149 @@
+import Foundation
+import MeritTestSupport
+import Testing
+
+@testable import MeritLog
+
+@Suite("The real file system")
+struct POSIXFileSystemTests {
+    @Test("A second open of a locked directory fails naming our pid; after close it opens")
+    func locking() throws {
+        let directory = TemporaryDirectory(prefix: "merit-log-lock")
+        let first = try openLog(POSIXFileSystem(), directory: directory.path)
+        let error = openError(POSIXFileSystem(), directory: directory.path)
+        guard case .locked(let lockedDirectory, let holder)? = error else {
+            Issue.record("expected .locked, got \(String(describing: error))")
+            return
+        }
+        #expect(lockedDirectory == directory.path)
+        #expect(holder == getpid())
+        #expect(error?.description.contains("in use by another merit process (pid \(getpid()))") == true)
+        // Repair takes the lock too.
+        #expect(throws: LogError.self) { try LogInspector.repair(directory: directory.path) }
+
+        first.log.close()
+        let second = try openLog(POSIXFileSystem(), directory: directory.path)
+        second.log.close()
+    }
+
+    @Test("Closing another descriptor of the lock file does not drop the lock")
+    func lockSurvivesOtherClose() throws {
+        let directory = TemporaryDirectory(prefix: "merit-log-lock")
+        let first = try openLog(POSIXFileSystem(), directory: directory.path)
+        defer { first.log.close() }
+        // A plain fcntl lock would be released by this close; flock's is not.
+        let descriptor = open(directory.path("LOCK"), O_RDONLY)
+        #expect(descriptor >= 0)
+        close(descriptor)
+        guard case .locked? = openError(POSIXFileSystem(), directory: directory.path) else {
+            Issue.record("the lock was dropped")
+            return
+        }
+    }
+
+    @Test("Records, rolls, snapshots and torn tails work on disk")
+    func roundTripOnDisk() throws {
+        let directory = TemporaryDirectory(prefix: "merit-log-disk")
+        let options = LogOptions(maximumSegmentBytes: 4_096)
+        let first = try openLog(POSIXFileSystem(), directory: directory.path, options: options)
+        var written = try first.log.commitRecords(sizes: Array(repeating: 1_000, count: 10))
+        try first.log.writeSnapshot(Array("state".utf8))
+        written += try first.log.commitRecords(sizes: [0, 1, 100_000])
+        first.log.close()
+
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        #expect(!names.contains { $0.hasSuffix(".tmp") })
+        #expect(names.contains("LOCK"))
+        #expect(names.contains(LogFormat.snapshotName(sequence: 10)))
+
+        // A torn tail: half a record header of garbage after the last record.
+        let newest = try #require(try segmentNames(POSIXFileSystem(), directory: directory.path).last)
+        let handle = try #require(FileHandle(forWritingAtPath: directory.path(newest)))
+        handle.seekToEndOfFile()
+        handle.write(Data([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]))
+        try handle.close()
+
+        let second = try openLog(POSIXFileSystem(), directory: directory.path, options: options)
+        defer { second.log.close() }
+        #expect(second.snapshot?.sequence == 10)
+        #expect(second.snapshot?.payload == Array("state".utf8))
+        #expect(second.records == Array(written.suffix(3)))
+        let torn = try #require(second.report.tornTail)
+        #expect(torn.length == 10)
+        let saved = try #require(torn.savedAs)
+        #expect(FileManager.default.contents(atPath: saved) == Data([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]))
+    }
+
+    @Test("Errors name the operation, the path and the system's words")
+    func errors() {
+        let fileSystem = POSIXFileSystem()
+        do {
+            _ = try fileSystem.readFile("/nonexistent/merit/file")
+            Issue.record("read a file that does not exist")
+        } catch {
+            #expect(error.errorNumber == ENOENT)
+            #expect(error.description == "open /nonexistent/merit/file: No such file or directory")
+        }
+        let error = FileSystemError(operation: "fdatasync", path: "log-00000000000000000001.seg", errorNumber: ENOSPC)
+        #expect(error.description == "fdatasync log-00000000000000000001.seg: No space left on device")
+    }
+
+    @Test("Atomic writes, appends, truncation and listing behave as the protocol says")
+    func primitives() throws {
+        let directory = TemporaryDirectory(prefix: "merit-log-fs")
+        let fileSystem = POSIXFileSystem()
+        let path = directory.path("file")
+        try fileSystem.writeFileAtomically(path, [1, 2, 3])
+        #expect(try fileSystem.readFile(path) == [1, 2, 3])
+        try fileSystem.writeFileAtomically(path, [4, 5])
+        #expect(try fileSystem.readFile(path) == [4, 5])
+        let handle = try fileSystem.openForAppending(path)
+        let written = try [UInt8]([6, 7, 8]).withUnsafeBytes { try fileSystem.write(handle, $0) }
+        #expect(written == 3)
+        try fileSystem.synchronize(handle)
+        try fileSystem.truncate(handle, to: 1)
+        _ = try [UInt8]([9]).withUnsafeBytes { try fileSystem.write(handle, $0) }
+        fileSystem.close(handle)
+        #expect(try fileSystem.readFile(path) == [4, 9], "O_APPEND writes land at the end after a truncation")
+        try fileSystem.createDirectory(directory.path("a/b"))
+        #expect(Set(try fileSystem.listDirectory(directory.path)) == ["file", "a"])
+        try fileSystem.rename(path, directory.path("a/b/moved"))
+        #expect(fileSystem.fileExists(directory.path("a/b/moved")))
+        try fileSystem.removeFile(directory.path("a/b/moved"))
+        #expect(!fileSystem.fileExists(directory.path("a/b/moved")))
+        try fileSystem.synchronizeDirectory(directory.path)
+    }
+
+    @Test("Verification of a directory on disk changes nothing")
+    func verifyChangesNothingOnDisk() throws {
+        let directory = TemporaryDirectory(prefix: "merit-log-verify")
+        let recovered = try openLog(POSIXFileSystem(), directory: directory.path)
+        _ = try recovered.log.commitRecords(sizes: [10, 20])
+        recovered.log.close()
+        let path = segmentPath(1, directory: directory.path)
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data(repeating: 0, count: 100))
+        try handle.close()
+
+        let before = try Self.snapshotOfTree(directory.path)
+        let report = LogInspector.verify(directory: directory.path)
+        #expect(report.isHealthy)
+        #expect(report.tornTail?.length == 100)
+        #expect(try Self.snapshotOfTree(directory.path) == before)
+    }
+
+    /// Every file under `path` with its contents and modification time.
+    static func snapshotOfTree(_ path: String) throws -> [String: String] {
+        var tree: [String: String] = [:]
+        let manager = FileManager.default
+        guard let enumerator = manager.enumerator(atPath: path) else { return tree }
+        for case let name as String in enumerator {
+            let full = path + "/" + name
+            let attributes = try manager.attributesOfItem(atPath: full)
+            let contents = manager.contents(atPath: full).map { Array($0).description } ?? "directory"
+            tree[name] = "\(contents) \(String(describing: attributes[.modificationDate]))"
+        }
+        return tree
+    }
+}
