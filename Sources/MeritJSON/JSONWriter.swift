@@ -96,7 +96,9 @@ public struct JSONWriter {
             let count = utf8.count
             while index < count {
                 let byte = utf8[index]
-                if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && byte != 0xE2 {
+                // One table lookup decides whether a byte may need escaping: the common case is one load and one
+                // branch per byte.
+                if Self.mayNeedEscape[Int(byte)] == 0 {
                     index += 1
                     continue
                 }
@@ -131,6 +133,12 @@ public struct JSONWriter {
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<count]))
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// 1 for the bytes that may need escaping: control characters, the quote, the backslash, and 0xE2 (which
+    /// starts U+2028 and U+2029).
+    private static let mayNeedEscape: [UInt8] = (0...255).map { byte in
+        byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0xE2 ? 1 : 0
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)

@@ -2,9 +2,15 @@ import Foundation
 
 /// merit-bench: measures Merit against baselines run on the same machine in the same run.
 ///
-/// Usage: merit-bench [codec|transport|all] [--merit PATH]
+/// Usage: merit-bench [codec|transport|storage|all] [--merit PATH] [--events N]
 /// Build in release for meaningful figures: swift run -c release merit-bench
 var arguments = Array(CommandLine.arguments.dropFirst())
+var events = 1_000_000
+if let index = arguments.firstIndex(of: "--events"), index + 1 < arguments.count, let count = Int(arguments[index + 1])
+{
+    events = count
+    arguments.removeSubrange(index...index + 1)
+}
 var meritPath = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
     .appendingPathComponent("merit").path
 if let index = arguments.firstIndex(of: "--merit"), index + 1 < arguments.count {
@@ -12,7 +18,7 @@ if let index = arguments.firstIndex(of: "--merit"), index + 1 < arguments.count 
     arguments.removeSubrange(index...index + 1)
 }
 let suites = arguments.isEmpty ? ["all"] : arguments
-let known = ["codec", "transport", "all"]
+let known = ["codec", "transport", "storage", "all"]
 if let unknown = suites.first(where: { !known.contains($0) }) {
     FileHandle.standardError.write(Data("merit-bench: unknown benchmark '\(unknown)'; use \(known)\n".utf8))
     exit(64)
@@ -26,4 +32,7 @@ if suites.contains("codec") || suites.contains("all") {
 }
 if suites.contains("transport") || suites.contains("all") {
     try TransportBenchmark.run(merit: meritPath)
+}
+if suites.contains("storage") || suites.contains("all") {
+    try StorageBenchmark.run(merit: meritPath, events: events)
 }

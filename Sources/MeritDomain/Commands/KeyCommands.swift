@@ -54,10 +54,11 @@ public enum Validate {
     public static func name(_ value: String, field: String) throws(DomainError) -> String {
         let trimmed = value.trimmingWhitespace()
         guard !trimmed.isEmpty else { throw DomainError.invalid(field, "must not be empty") }
-        guard trimmed.count <= maximumNameLength else {
+        // Counting characters means grapheme breaking; a name no longer in bytes than the limit cannot exceed it.
+        guard trimmed.utf8.count <= maximumNameLength || trimmed.count <= maximumNameLength else {
             throw DomainError.invalid(field, "must be at most \(maximumNameLength) characters")
         }
-        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        guard !trimmed.containsControlCharacters else {
             throw DomainError.invalid(field, "must not contain control characters")
         }
         return trimmed
@@ -65,8 +66,22 @@ public enum Validate {
 }
 
 extension String {
+    /// Whether any character is a control character (C0, DEL, C1, or another Unicode control).
+    var containsControlCharacters: Bool {
+        for byte in utf8 where byte < 0x20 || byte == 0x7F || byte >= 0x80 {
+            if byte < 0x80 { return true }
+            // Only text beyond ASCII needs the Unicode tables.
+            return unicodeScalars.contains { $0.properties.generalCategory == .control }
+        }
+        return false
+    }
+
     /// The string without leading and trailing white space.
     func trimmingWhitespace() -> String {
+        // Most input has no surrounding space: two byte checks answer it without the Unicode tables.
+        if let first = utf8.first, let last = utf8.last, first > 0x20, first < 0x80, last > 0x20, last < 0x80 {
+            return self
+        }
         let scalars = unicodeScalars
         guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
         let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })!

@@ -95,16 +95,23 @@ extension State {
 }
 
 extension Validate {
-    /// An email address: one `@`, a non-empty local part, a dotted domain, no spaces; at most 254 characters.
+    /// An email address: one `@`, a non-empty local part, a dotted domain, no spaces or control characters; at
+    /// most 254 bytes.
     public static func email(_ value: String) throws(DomainError) -> String {
         let email = value.trimmingWhitespace()
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        let valid =
-            email.count <= 254 && parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".")
-            && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".") && !parts[1].contains("..")
-            && !email.unicodeScalars.contains {
-                $0.properties.isWhitespace || $0.properties.generalCategory == .control
-            }
+        let bytes = Array(email.utf8)
+        let at = bytes.firstIndex(of: UInt8(ascii: "@"))
+        var valid = bytes.count <= 254 && at != nil && at! > 0 && bytes.lastIndex(of: UInt8(ascii: "@")) == at
+        if valid, let at {
+            let domain = bytes[(at + 1)...]
+            valid =
+                domain.contains(UInt8(ascii: ".")) && domain.first != UInt8(ascii: ".")
+                && domain.last != UInt8(ascii: ".")
+                && !zip(domain, domain.dropFirst()).contains { $0 == UInt8(ascii: ".") && $1 == UInt8(ascii: ".") }
+                && !bytes.contains { $0 <= 0x20 || $0 == 0x7F }
+                && !(bytes.contains { $0 >= 0x80 } && email.unicodeScalars.contains { $0.properties.isWhitespace })
+                && !email.containsControlCharacters
+        }
         guard valid else { throw DomainError.invalid("email", "must be an email address such as ada@example.org") }
         return email
     }

@@ -24,6 +24,9 @@ final class Engine {
     /// The first call of the current group that changed something, for a failed commit to answer.
     private var firstChangingCall: Int?
     private var groupEvents: [Event] = []
+    /// The `data` of each event of the last `record` call, as the log stores it: handlers whose resource is
+    /// stored as it is shown return it instead of building it again.
+    private(set) var lastRecordedData: [JSON] = []
     /// What recovery found when the engine opened.
     let recovery: RecoveryReport
 
@@ -98,7 +101,11 @@ final class Engine {
             sequence += 1
             return Event(id: ids.id(at: time), sequence: sequence, createdAt: time, actorID: actorID, change: change)
         }
-        let payload = EventCodec.encodeTransaction(events)
+        let stored = events.map(EventCodec.stored)
+        var writer = JSONWriter(capacity: 512)
+        writer.write(.array(stored))
+        let payload = writer.bytes
+        lastRecordedData = stored.map { $0["data"] ?? .null }
         do {
             _ = try log.append(type: EventCodec.transactionRecordType, payload: payload)
         } catch {

@@ -1,0 +1,202 @@
+import Foundation
+import MeritJSON
+import MeritRPC
+import MeritServer
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Durable writes through the real binary against a raw append + fdatasync on the same disk, then replay and
+/// start-up over a log of a million events.
+enum StorageBenchmark {
+    /// Round-trip times of 256-byte appends, each made durable with fdatasync: the floor for a durable write.
+    static func rawAppends(directory: URL, count: Int) -> [UInt64] {
+        let path = directory.appendingPathComponent("raw-append.bin").path
+        let descriptor = open(path, O_CREAT | O_WRONLY | O_APPEND, 0o644)
+        defer {
+            close(descriptor)
+            unlink(path)
+        }
+        let record = [UInt8](repeating: 0x61, count: 256)
+        var samples: [UInt64] = []
+        for iteration in 0..<(count + 200) {
+            let start = now()
+            _ = record.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            fdatasync(descriptor)
+            if iteration >= 200 { samples.append(now() - start) }
+        }
+        return samples
+    }
+
+    static func initialize(_ directory: URL, merit: String) throws -> String {
+        let process = Process()
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: merit)
+        process.arguments = ["init", "--org", "Bench", "--data", directory.path, "--json"]
+        process.standardOutput = output
+        try process.run()
+        process.waitUntilExit()
+        let created = try JSONParser.parse([UInt8](output.fileHandleForReading.readDataToEndOfFile()))
+        guard let key = created["api_key"]?.stringValue else { throw BenchmarkError(message: "merit init failed") }
+        return key
+    }
+
+    static func createLine(_ index: Int) -> [UInt8] {
+        Array(
+            (#"{"jsonrpc":"2.0","id":\#(index),"method":"people.create","params":{"name":"Person \#(index)","#
+                + #""email":"p\#(index)@bench.example","role":"employee","squad":"s\#(index % 50)"}}"#).utf8) + [0x0A]
+    }
+
+    static func run(merit: String, events: Int) throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("merit-bench-storage-\(getpid())")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+
+        // Durable writes through the binary.
+        let raw = rawAppends(directory: root, count: 3000)
+        let data = root.appendingPathComponent("writes")
+        let key = try initialize(data, merit: merit)
+        setenv("MERIT_API_KEY", key, 1)
+        let child = try TransportBenchmark.Child(merit, ["serve", "--data", data.path])
+        var singles: [UInt64] = []
+        for index in 0..<3200 {
+            let start = now()
+            child.write(createLine(index))
+            var received = 0
+            while received < 1 { received += child.readLines() }
+            if index >= 200 { singles.append(now() - start) }
+        }
+        // 64 in flight: keep 64 requests outstanding, sending a new one for each answer.
+        let total = 200_000
+        var sent = 0
+        var received = 0
+        var batch: [UInt8] = []
+        for _ in 0..<64 {
+            batch += createLine(10_000 + sent)
+            sent += 1
+        }
+        let start = now()
+        child.write(batch)
+        while received < total {
+            let lines = child.readLines()
+            received += lines
+            batch.removeAll(keepingCapacity: true)
+            for _ in 0..<min(lines, total + 64 - sent) {
+                batch += createLine(10_000 + sent)
+                sent += 1
+            }
+            if !batch.isEmpty { child.write(batch) }
+        }
+        let pipelinedRate = Double(total) / (Double(now() - start) / 1e9)
+        child.finish()
+        unsetenv("MERIT_API_KEY")
+
+        let rawMedian = percentile(raw, 0.5)
+        let meritMedian = percentile(singles, 0.5)
+        let ratio = Double(meritMedian) / Double(rawMedian)
+        report(
+            "storage: durable writes (people.create) through merit serve, against raw append + fdatasync",
+            [
+                Row(name: "raw 256-byte append + fdatasync, p50", value: microseconds(rawMedian)),
+                Row(
+                    name: "merit one at a time, p50 / p99", value: microseconds(meritMedian),
+                    note: microseconds(percentile(singles, 0.99))),
+                Row(
+                    name: "merit p50 / raw p50", value: String(format: "%.2f×", ratio),
+                    note: "target ≤ 1.5×  \(verdict(ratio <= 1.5))"),
+                Row(
+                    name: "merit, 64 in flight", value: "\(grouped(pipelinedRate)) /s",
+                    note: "target ≥ 50 000 /s  \(verdict(pipelinedRate >= 50_000))"),
+            ])
+        try replay(root: root, merit: merit, events: events)
+    }
+
+    /// Build a log of `events` events (1000 people, then updates to them), then time replaying it and, after
+    /// `merit compact`, starting up.
+    static func replay(root: URL, merit: String, events: Int) throws {
+        let data = root.appendingPathComponent("replay")
+        let key = try initialize(data, merit: merit)
+        let diagnostics = Diagnostics(level: .error)
+        let configuration = ServerConfiguration(diagnostics: diagnostics, environmentAPIKey: key)
+        do {
+            let server = try Server(configuration: configuration, dataDirectory: data.path)
+            var dispatcher = Dispatcher(handler: server)
+            var writer = JSONWriter(capacity: 1 << 20)
+            var written = 2  // merit init's two events
+            var index = 0
+            while written < events {
+                for _ in 0..<1000 where written < events {
+                    var line: [UInt8]
+                    if index < 1000 {
+                        line = createLine(index).dropLast()
+                    } else {
+                        let person = (index - 1000) % 1000
+                        line = Array(
+                            (#"{"jsonrpc":"2.0","id":\#(index),"method":"people.update","params":{"id":"\#(ids[person])","#
+                                + #""name":"Person \#(person) v\#(index)"}}"#).utf8)
+                    }
+                    line.withUnsafeBytes { dispatcher.receive(line: $0) }
+                    index += 1
+                    written += 1
+                    if index == 1000 { break }
+                }
+                writer.bytes.removeAll(keepingCapacity: true)
+                dispatcher.flush(into: &writer)
+                if ids.isEmpty {
+                    ids = String(decoding: writer.bytes, as: UTF8.self).split(separator: "\n").compactMap {
+                        (try? JSONParser.parse(String($0)))?["result"]?["id"]?.stringValue
+                    }
+                    guard ids.count == 1000 else { throw BenchmarkError(message: "people.create failed while seeding") }
+                }
+            }
+            server.close()
+        }
+        var replayTimes: [Double] = []
+        for _ in 0..<3 {
+            let start = now()
+            let server = try Server(configuration: configuration, dataDirectory: data.path)
+            replayTimes.append(Double(now() - start) / 1e9)
+            server.close()
+        }
+        let replaySeconds = replayTimes.min() ?? 0
+        let replayRate = Double(events) / replaySeconds
+        let compactStart = now()
+        _ = try Administration.compact(directory: data.path, diagnostics: diagnostics)
+        let compactSeconds = Double(now() - compactStart) / 1e9
+        // Start-up as a user meets it: spawn merit serve and wait for the answer to its first request.
+        var startups: [UInt64] = []
+        setenv("MERIT_API_KEY", key, 1)
+        for _ in 0..<5 {
+            let start = now()
+            let child = try TransportBenchmark.Child(merit, ["serve", "--data", data.path])
+            child.write(TransportBenchmark.line)
+            var received = 0
+            while received < 1 { received += child.readLines() }
+            startups.append(now() - start)
+            child.finish()
+        }
+        unsetenv("MERIT_API_KEY")
+        let startup = Double(percentile(startups, 0.5)) / 1e9
+        report(
+            "storage: replay and start-up over \(grouped(Double(events))) events (1000 people, then updates)",
+            [
+                Row(
+                    name: "replay without a snapshot", value: "\(grouped(replayRate)) events/s",
+                    note: String(
+                        format: "%.2f s;  target ≥ 1 000 000 /s  %@", replaySeconds, verdict(replayRate >= 1e6))),
+                Row(name: "merit compact", value: String(format: "%.2f s", compactSeconds)),
+                Row(
+                    name: "merit serve start-up after compact, p50", value: String(format: "%.3f s", startup),
+                    note: "spawn to first answer;  target ≤ 1 s  \(verdict(startup <= 1))"),
+            ])
+    }
+
+    nonisolated(unsafe) static var ids: [String] = []
+}
+
+/// A benchmark that could not run.
+struct BenchmarkError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
