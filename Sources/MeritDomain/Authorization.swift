@@ -39,3 +39,54 @@ public enum Authorization {
         }
     }
 }
+
+extension Authorization {
+    /// Whether `principal` sees `target`'s performance records (the "sees" column of the contract's role table):
+    /// integrations, executives and admins see everyone; a lead sees themself and their squad; a manager or head
+    /// sees themself and everyone below them in the manager chain; an employee sees themself.
+    public static func canSee(_ target: ID<Person>, by principal: Principal, in state: State) -> Bool {
+        guard let actorID = principal.personID else { return true }
+        guard let actor = state.people[actorID], let person = state.people[target] else { return false }
+        if actor.isAdmin || actor.role == .executive || actor.id == person.id { return true }
+        switch actor.role {
+        case .lead: return actor.squad != nil && actor.squad == person.squad
+        case .manager, .head: return isBelow(person.id, actorID, in: state)
+        default: return false
+        }
+    }
+
+    /// Whether `principal` may write about `target` as their manager: integrations, executives and admins for
+    /// anyone but themselves; managers and heads for the people below them in the chain.
+    public static func manages(_ target: ID<Person>, principal: Principal, in state: State) -> Bool {
+        guard let actorID = principal.personID else { return true }
+        guard actorID != target, let actor = state.people[actorID] else { return false }
+        if actor.isAdmin || actor.role == .executive { return true }
+        return (actor.role == .manager || actor.role == .head) && isBelow(target, actorID, in: state)
+    }
+
+    /// Whether `person` reports to `manager`, directly or through others.
+    public static func isBelow(_ person: ID<Person>, _ manager: ID<Person>, in state: State) -> Bool {
+        var current = state.people[person]?.managerID
+        var steps = 0
+        while let id = current, steps <= state.people.count {
+            if id == manager { return true }
+            current = state.people[id]?.managerID
+            steps += 1
+        }
+        return false
+    }
+
+    /// Everyone below `manager` in the chain, breadth first, using the direct-reports index.
+    public static func everyoneBelow(_ manager: ID<Person>, in state: State) -> [ID<Person>] {
+        var result: [ID<Person>] = []
+        var queue = state.directReports[manager] ?? []
+        var index = 0
+        while index < queue.count {
+            let id = queue[index]
+            index += 1
+            result.append(id)
+            queue += state.directReports[id] ?? []
+        }
+        return result
+    }
+}

@@ -9,6 +9,12 @@ public enum Change: Sendable, Equatable {
     case keyRevoked(APIKey)
     case personCreated(Person)
     case personUpdated(Person)
+    case templateCreated(Template)
+    case templateUpdated(Template)
+    case observationCreated(Observation)
+    case objectiveCreated(Objective)
+    case notificationCreated(Notification)
+    case notificationRead(Notification)
 
     /// The event type on the wire: `organization.created`, `key.revoked`, ….
     public var type: String {
@@ -19,6 +25,12 @@ public enum Change: Sendable, Equatable {
         case .keyRevoked: return "key.revoked"
         case .personCreated: return "person.created"
         case .personUpdated: return "person.updated"
+        case .templateCreated: return "template.created"
+        case .templateUpdated: return "template.updated"
+        case .observationCreated: return "observation.created"
+        case .objectiveCreated: return "objective.created"
+        case .notificationCreated: return "notification.created"
+        case .notificationRead: return "notification.read"
         }
     }
 }

@@ -21,6 +21,14 @@ public struct State: Sendable {
     public private(set) var squadMembers: [String: Set<ID<Person>>] = [:]
     /// People by role.
     public private(set) var peopleByRole: [Person.Role: Set<ID<Person>>] = [:]
+    public private(set) var templates: [ID<Template>: Template] = [:]
+    public private(set) var templateOrder: [ID<Template>] = []
+    public private(set) var observations: [ID<Observation>: Observation] = [:]
+    public private(set) var observationsByEmployee: [ID<Person>: [ID<Observation>]] = [:]
+    public private(set) var objectives: [ID<Objective>: Objective] = [:]
+    public private(set) var objectivesByEmployee: [ID<Person>: [ID<Objective>]] = [:]
+    public private(set) var notifications: [ID<Notification>: Notification] = [:]
+    public private(set) var notificationsByRecipient: [ID<Person>: [ID<Notification>]] = [:]
     /// The sequence of the last event applied.
     public private(set) var lastEventSequence: Int64 = 0
 
@@ -49,6 +57,51 @@ public struct State: Sendable {
             setKey(key)
         case .personCreated(let person), .personUpdated(let person):
             setPerson(person)
+        case .templateCreated(let template), .templateUpdated(let template):
+            let old = templates[template.id]
+            if inTransaction { record { $0.restoreTemplate(template.id, old) } }
+            if old == nil { templateOrder.append(template.id) }
+            templates[template.id] = template
+        case .observationCreated(let observation):
+            if inTransaction { record { $0.removeObservation(observation.id) } }
+            observations[observation.id] = observation
+            observationsByEmployee[observation.employeeID, default: []].append(observation.id)
+        case .objectiveCreated(let objective):
+            if inTransaction { record { $0.removeObjective(objective.id) } }
+            objectives[objective.id] = objective
+            objectivesByEmployee[objective.employeeID, default: []].append(objective.id)
+        case .notificationCreated(let notification), .notificationRead(let notification):
+            let old = notifications[notification.id]
+            if inTransaction { record { $0.restoreNotification(notification.id, old) } }
+            if old == nil { notificationsByRecipient[notification.recipientID, default: []].append(notification.id) }
+            notifications[notification.id] = notification
+        }
+    }
+
+    private mutating func restoreTemplate(_ id: ID<Template>, _ old: Template?) {
+        if let old {
+            templates[id] = old
+        } else {
+            templates[id] = nil
+            templateOrder.removeAll { $0 == id }
+        }
+    }
+
+    private mutating func removeObservation(_ id: ID<Observation>) {
+        guard let old = observations.removeValue(forKey: id) else { return }
+        observationsByEmployee[old.employeeID]?.removeAll { $0 == id }
+    }
+
+    private mutating func removeObjective(_ id: ID<Objective>) {
+        guard let old = objectives.removeValue(forKey: id) else { return }
+        objectivesByEmployee[old.employeeID]?.removeAll { $0 == id }
+    }
+
+    private mutating func restoreNotification(_ id: ID<Notification>, _ old: Notification?) {
+        if let old {
+            notifications[id] = old
+        } else if let removed = notifications.removeValue(forKey: id) {
+            notificationsByRecipient[removed.recipientID]?.removeAll { $0 == id }
         }
     }
 
@@ -154,7 +207,7 @@ public struct State: Sendable {
     }
 
     /// Whether a review template with this id exists.
-    public func templateExists(_ id: String) -> Bool { false }
+    public func templateExists(_ id: String) -> Bool { templates[ID(trusted: id)] != nil }
 
     /// The person with `email` (compared without case).
     public func person(email: String) -> Person? {
@@ -164,11 +217,33 @@ public struct State: Sendable {
 
 extension State {
     /// The state a snapshot describes: the same as replaying the events that built it.
-    public init(organization: Organization?, keys: [APIKey], people: [Person], lastEventSequence: Int64) {
+    public init(
+        organization: Organization?, keys: [APIKey], people: [Person], templates: [Template] = [],
+        observations: [Observation] = [], objectives: [Objective] = [], notifications: [Notification] = [],
+        lastEventSequence: Int64
+    ) {
         self.init()
         self.organization = organization
         for key in keys { setKey(key) }
         for person in people { setPerson(person) }
+        var sequence: Int64 = 0
+        let changes: [Change] =
+            templates.map(Change.templateCreated) + observations.map(Change.observationCreated)
+            + objectives.map(Change.objectiveCreated) + notifications.map(Change.notificationCreated)
+        for change in changes {
+            sequence += 1
+            apply(
+                Event(
+                    id: ID(trusted: "evt_snapshot"), sequence: sequence, createdAt: Timestamp(milliseconds: 0),
+                    actorID: nil, change: change))
+        }
         self.lastEventSequence = lastEventSequence
     }
+
+    /// Observations in creation order (their ids are time-ordered).
+    public var observationOrder: [ID<Observation>] { observations.keys.sorted() }
+    /// Objectives in creation order.
+    public var objectiveOrder: [ID<Objective>] { objectives.keys.sorted() }
+    /// Notifications in creation order.
+    public var notificationOrder: [ID<Notification>] { notifications.keys.sorted() }
 }

@@ -93,6 +93,9 @@ public final class Server: RequestHandler {
     /// Release the data directory.
     public func close() { engine.close() }
 
+    /// Write a snapshot now (what `merit compact` does), for tests of start-up from a snapshot.
+    public func compactForTesting() throws { try engine.snapshot() }
+
     /// Whether the `exit` notification has been received.
     public var wantsExit: Bool { phase == .exiting }
 
@@ -111,7 +114,7 @@ public final class Server: RequestHandler {
         principal = nil
         do {
             if method.access == .authenticated {
-                principal = try authenticatedPrincipal()
+                principal = try actingPrincipal(try authenticatedPrincipal(), meta: request.params?["_meta"])
             }
             var params = try FieldReader(request.params)
             params.ignore("_meta")
@@ -139,6 +142,37 @@ public final class Server: RequestHandler {
             throw RPCError(.authenticationRequired, "The session's API key has been revoked; authenticate again.")
         }
         return Principal(key: key)
+    }
+
+    /// The principal after `_meta.actor`: a key with `act_as` may run one request as any person, with that
+    /// person's rights intersected with the key's scopes.
+    private func actingPrincipal(_ principal: Principal, meta: JSON?) throws -> Principal {
+        guard let meta, !meta.isNull else { return principal }
+        var fields = try FieldReader(meta, path: "_meta.")
+        let actor = try fields.optional("actor", as: String.self)
+        guard let actor else { return principal }
+        let id = try parseID(actor, as: Person.self, field: "_meta.actor")
+        guard principal.has(.actAs) else {
+            throw DomainError(.permissionDenied, "You need the act_as permission to use _meta.actor.")
+        }
+        guard engine.state.people[id] != nil else {
+            throw DomainError(
+                .unprocessable(field: "_meta.actor"), "_meta.actor \(id) is not a person of this organization.")
+        }
+        var acting = principal
+        acting.personID = id
+        return acting
+    }
+
+    /// The acting person, for methods about "the current user"; `permission_denied` for a key acting as nobody.
+    func actingPerson(for method: String) throws(DomainError) -> ID<Person> {
+        guard let person = requestPrincipal.personID else {
+            throw DomainError(
+                .permissionDenied,
+                "\(method) is about the current user, and this key acts as nobody: use a key with a person_id, or "
+                    + "_meta.actor with act_as.")
+        }
+        return person
     }
 
     public func commit() -> CommitOutcome {
@@ -220,5 +254,6 @@ struct Method: Sendable {
 extension Server {
     /// The method table: every method the server answers, in one place.
     static let allMethods: [Method] =
-        SessionMethods.all + OrganizationMethods.all + KeyMethods.all + PeopleMethods.all
+        SessionMethods.all + OrganizationMethods.all + KeyMethods.all + PeopleMethods.all + TemplateMethods.all
+        + RecordMethods.all + NotificationMethods.all
 }

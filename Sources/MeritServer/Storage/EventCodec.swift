@@ -35,12 +35,18 @@ enum EventCodec {
         case .organizationCreated(let organization), .organizationUpdated(let organization): return organization.json
         case .keyCreated(let key), .keyRevoked(let key): return key.storedJSON
         case .personCreated(let person), .personUpdated(let person): return person.json
+        case .templateCreated(let template), .templateUpdated(let template): return template.json
+        case .observationCreated(let observation): return observation.json
+        case .objectiveCreated(let objective): return objective.json
+        case .notificationCreated(let notification), .notificationRead(let notification):
+            return notification.storedJSON
         }
     }
 
     static func publicData(_ change: Change) -> JSON {
         switch change {
         case .keyCreated(let key), .keyRevoked(let key): return key.json
+        case .notificationCreated(let notification), .notificationRead(let notification): return notification.json
         default: return storedData(change)
         }
     }
@@ -85,6 +91,12 @@ enum EventCodec {
         case "key.revoked": change = .keyRevoked(try APIKey(stored: data))
         case "person.created": change = .personCreated(try Person(stored: data))
         case "person.updated": change = .personUpdated(try Person(stored: data))
+        case "template.created": change = .templateCreated(try Template(stored: data))
+        case "template.updated": change = .templateUpdated(try Template(stored: data))
+        case "observation.created": change = .observationCreated(try Observation(stored: data))
+        case "objective.created": change = .objectiveCreated(try Objective(stored: data))
+        case "notification.created": change = .notificationCreated(try Notification(stored: data))
+        case "notification.read": change = .notificationRead(try Notification(stored: data))
         default: throw DecodingError(description: "unknown event type \(type); upgrade merit")
         }
         return Event(
@@ -105,6 +117,10 @@ enum SnapshotCodec {
         ]
         snapshot["keys"] = .array(state.keyOrder.compactMap { state.keys[$0]?.storedJSON })
         snapshot["people"] = .array(state.personOrder.compactMap { state.people[$0]?.json })
+        snapshot["templates"] = .array(state.templateOrder.compactMap { state.templates[$0]?.json })
+        snapshot["observations"] = .array(state.observationOrder.compactMap { state.observations[$0]?.json })
+        snapshot["objectives"] = .array(state.objectiveOrder.compactMap { state.objectives[$0]?.json })
+        snapshot["notifications"] = .array(state.notificationOrder.compactMap { state.notifications[$0]?.storedJSON })
         var writer = JSONWriter(capacity: 1 << 16)
         writer.write(.object(snapshot))
         return writer.bytes
@@ -130,8 +146,25 @@ enum SnapshotCodec {
         for key in fields.object["keys"]?.arrayValue ?? [] { keys.append(try APIKey(stored: key)) }
         var people: [Person] = []
         for person in fields.object["people"]?.arrayValue ?? [] { people.append(try Person(stored: person)) }
+        var templates: [Template] = []
+        for template in fields.object["templates"]?.arrayValue ?? [] {
+            templates.append(try Template(stored: template))
+        }
+        var observations: [Observation] = []
+        for observation in fields.object["observations"]?.arrayValue ?? [] {
+            observations.append(try Observation(stored: observation))
+        }
+        var objectives: [Objective] = []
+        for objective in fields.object["objectives"]?.arrayValue ?? [] {
+            objectives.append(try Objective(stored: objective))
+        }
+        var notifications: [Notification] = []
+        for notification in fields.object["notifications"]?.arrayValue ?? [] {
+            notifications.append(try Notification(stored: notification))
+        }
         return State(
-            organization: organization, keys: keys, people: people,
+            organization: organization, keys: keys, people: people, templates: templates, observations: observations,
+            objectives: objectives, notifications: notifications,
             lastEventSequence: try fields.int("last_event_sequence"))
     }
 }

@@ -162,3 +162,120 @@ extension APIKey {
             createdAt: try fields.timestamp("created_at"), revokedAt: try fields.optionalTimestamp("revoked_at"))
     }
 }
+
+extension StoredFields {
+    func day(_ key: String) throws(DecodingError) -> Day {
+        guard let day = Day(try string(key)) else { throw missing(key) }
+        return day
+    }
+
+    func optionalDay(_ key: String) throws(DecodingError) -> Day? {
+        guard let text = optionalString(key) else { return nil }
+        guard let day = Day(text) else { throw missing(key) }
+        return day
+    }
+}
+
+// MARK: - Template
+
+extension Template {
+    /// The template as the API shows it (and as events and snapshots store it).
+    var json: JSON {
+        [
+            "id": JSON(id), "name": .string(name),
+            "items": .array(
+                items.map { item in
+                    [
+                        "id": JSON(item.id), "area": .string(item.area), "label": .string(item.label),
+                        "is_mandatory": .bool(item.isMandatory), "sort_order": .int(Int64(item.sortOrder)),
+                    ]
+                }),
+            "created_at": JSON(createdAt), "updated_at": JSON(updatedAt),
+        ]
+    }
+
+    init(stored value: JSON) throws(DecodingError) {
+        let fields = try StoredFields(value, "template")
+        var items: [Item] = []
+        for item in fields.object["items"]?.arrayValue ?? [] {
+            let itemFields = try StoredFields(item, "template item")
+            items.append(
+                Item(
+                    id: try itemFields.id("id"), area: try itemFields.string("area"),
+                    label: try itemFields.string("label"), isMandatory: try itemFields.bool("is_mandatory"),
+                    sortOrder: Int(try itemFields.int("sort_order"))))
+        }
+        self.init(
+            id: try fields.id("id"), name: try fields.string("name"), items: items,
+            createdAt: try fields.timestamp("created_at"), updatedAt: try fields.timestamp("updated_at"))
+    }
+}
+
+// MARK: - Observation, objective, notification
+
+extension Observation {
+    /// The observation as the API shows it (and as events and snapshots store it).
+    var json: JSON {
+        [
+            "id": JSON(id), "employee_id": JSON(employeeID), "author_id": .string(authorID), "text": .string(text),
+            "observed_on": .string(observedOn.description), "created_at": JSON(createdAt),
+        ]
+    }
+
+    init(stored value: JSON) throws(DecodingError) {
+        let fields = try StoredFields(value, "observation")
+        self.init(
+            id: try fields.id("id"), employeeID: try fields.id("employee_id"), authorID: try fields.string("author_id"),
+            text: try fields.string("text"), observedOn: try fields.day("observed_on"),
+            createdAt: try fields.timestamp("created_at"))
+    }
+}
+
+extension Objective {
+    /// The objective as the API shows it (and as events and snapshots store it).
+    var json: JSON {
+        [
+            "id": JSON(id), "employee_id": JSON(employeeID), "author_id": .string(authorID), "title": .string(title),
+            "description": JSON(description), "due_date": JSON(dueDate?.description),
+            "status": .string(status.rawValue),
+            "created_at": JSON(createdAt), "updated_at": JSON(updatedAt),
+        ]
+    }
+
+    init(stored value: JSON) throws(DecodingError) {
+        let fields = try StoredFields(value, "objective")
+        guard let status = Status(rawValue: try fields.string("status")) else { throw fields.missing("status") }
+        self.init(
+            id: try fields.id("id"), employeeID: try fields.id("employee_id"), authorID: try fields.string("author_id"),
+            title: try fields.string("title"), description: fields.optionalString("description"),
+            dueDate: try fields.optionalDay("due_date"), status: status, createdAt: try fields.timestamp("created_at"),
+            updatedAt: try fields.timestamp("updated_at"))
+    }
+}
+
+extension Notification {
+    /// The notification as the API shows it.
+    var json: JSON {
+        [
+            "id": JSON(id), "kind": .string(kind.rawValue), "subject_id": .string(subjectID),
+            "message": .string(message),
+            "created_at": JSON(createdAt), "read_at": JSON(readAt),
+        ]
+    }
+
+    /// The notification as events and snapshots store it: with its recipient.
+    var storedJSON: JSON {
+        var object = json.objectValue ?? JSONObject()
+        object["recipient_id"] = JSON(recipientID)
+        return .object(object)
+    }
+
+    init(stored value: JSON) throws(DecodingError) {
+        let fields = try StoredFields(value, "notification")
+        guard let kind = Kind(rawValue: try fields.string("kind")) else { throw fields.missing("kind") }
+        self.init(
+            id: try fields.id("id"), recipientID: try fields.id("recipient_id"), kind: kind,
+            subjectID: try fields.string("subject_id"), message: try fields.string("message"),
+            createdAt: try fields.timestamp("created_at"), readAt: try fields.optionalTimestamp("read_at"))
+    }
+}
