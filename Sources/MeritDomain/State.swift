@@ -131,6 +131,13 @@ public struct State: Sendable {
             }
         }
         if let old {
+            // Most updates change a name or a flag: the indexes only need touching when an indexed field moved.
+            if old.email == person.email && old.managerID == person.managerID && old.squad == person.squad
+                && old.role == person.role
+            {
+                people[person.id] = person
+                return
+            }
             unindex(old)
         } else {
             personOrder.append(person.id)

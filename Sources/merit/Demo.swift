@@ -93,6 +93,23 @@ enum Demo {
         let key = client.exchange(
             #"{"jsonrpc":"2.0","id":5,"method":"keys.create","params":{"name":"warehouse","#
                 + #""scopes":["events:read","summaries:read"]}}"#)
+        writeOutput("# Build the directory: a manager and a report.")
+        let manager = client.exchange(
+            #"{"jsonrpc":"2.0","id":51,"method":"people.create","params":{"name":"Mo Manager","#
+                + #""email":"mo@acme.example","role":"manager"}}"#)
+        let managerID = manager?["result"]?["id"]?.stringValue ?? ""
+        let report = client.exchange(
+            #"{"jsonrpc":"2.0","id":52,"method":"people.create","params":{"name":"Eve Engineer","#
+                + #""email":"eve@acme.example","role":"employee","squad":"core","manager_id":"\#(managerID)"}}"#)
+        let reportID = report?["result"]?["id"]?.stringValue ?? ""
+        writeOutput("# Act as the manager for one request (_meta.actor, allowed by act_as) to record an observation.")
+        client.exchange(
+            #"{"jsonrpc":"2.0","id":53,"method":"observations.create","params":{"employee_id":"\#(reportID)","#
+                + #""text":"Led the incident review calmly.","observed_on":"2026-04-10","#
+                + #""_meta":{"actor":"\#(managerID)"}}}"#)
+        writeOutput("# The report cannot see observations about themself: they are for managers.")
+        client.exchange(
+            #"{"jsonrpc":"2.0","id":54,"method":"observations.list","params":{"_meta":{"actor":"\#(reportID)"}}}"#)
         writeOutput("# A batch: two requests and a notification; the notification gets no answer.")
         client.exchange(
             #"[{"jsonrpc":"2.0","id":6,"method":"keys.list"},{"jsonrpc":"2.0","method":"$/ping"},"#
