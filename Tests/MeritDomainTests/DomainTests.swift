@@ -216,3 +216,33 @@ struct CommandTests {
         #expect(Authorization.effectiveScopes(of: integration, in: state) == [.keysManage])
     }
 }
+
+@Suite("notifications")
+struct NotificationDomainTests {
+    @Test("marking read changes only the recipient's unread ones, and undoes cleanly")
+    func markRead() throws {
+        var state = State()
+        let recipient: ID<Person> = ID(trusted: "emp_r")
+        let other: ID<Person> = ID(trusted: "emp_o")
+        func notification(_ id: String, to person: ID<Person>, read: Bool = false) -> Notification {
+            Notification(
+                id: ID(trusted: id), recipientID: person, kind: .summaryShared, subjectID: "sum_1", message: "Shared",
+                createdAt: ReducerTests.now, readAt: read ? ReducerTests.now : nil)
+        }
+        state.apply(ReducerTests.event(1, .notificationCreated(notification("ntf_1", to: recipient))))
+        state.apply(ReducerTests.event(2, .notificationCreated(notification("ntf_2", to: recipient, read: true))))
+        state.apply(ReducerTests.event(3, .notificationCreated(notification("ntf_3", to: other))))
+        let changes = try state.markNotificationsRead(
+            [ID(trusted: "ntf_1"), ID(trusted: "ntf_2"), ID(trusted: "ntf_1")], of: recipient, now: ReducerTests.now)
+        #expect(changes.count == 1)
+        #expect(throws: DomainError.self) {
+            try state.markNotificationsRead([ID(trusted: "ntf_3")], of: recipient, now: ReducerTests.now)
+        }
+        state.beginTransaction()
+        state.apply(ReducerTests.event(4, changes[0]))
+        #expect(state.notifications[ID(trusted: "ntf_1")]?.readAt != nil)
+        state.rollBackTransaction()
+        #expect(state.notifications[ID(trusted: "ntf_1")]?.readAt == nil)
+        #expect(state.notificationsByRecipient[recipient]?.count == 2)
+    }
+}
