@@ -88,6 +88,8 @@ final class MatrixOrganization {
         case "observations.get": return ["id": .string(observations[target] ?? "")]
         case "objectives.get": return ["id": .string(objectives[target] ?? "")]
         case "organization.update": return ["settings": ["feedback_min_responses": 2]]
+        case "keys.create": return ["name": "made in the matrix", "scopes": ["events:read"]]
+        case "notifications.mark_read": return ["ids": []]
         default: return [:]
         }
     }
@@ -139,7 +141,9 @@ let matrix: [MatrixRow] = {
     add("organization.get", nil, everyone.map { ($0, $0, "ok") })
     add("organization.update", "directory:write", everyone.map { ($0, $0, $0 == "A" ? "ok" : "permission_denied") })
     add("keys.list", "keys:manage", everyone.map { ($0, $0, $0 == "A" ? "ok" : "permission_denied") })
+    add("keys.create", "keys:manage", everyone.map { ($0, $0, $0 == "A" ? "ok" : "permission_denied") })
     add("notifications.list", nil, everyone.map { ($0, $0, "ok") })
+    add("notifications.mark_read", nil, everyone.map { ($0, $0, "ok") })
     // Observations and objectives: written by the employee's managers, executives and admins, never about oneself;
     // someone out of the actor's scope is not found.
     for method in ["observations.create", "objectives.create"] {
