@@ -114,7 +114,7 @@ extension JSON: ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
     public init(stringLiteral value: String) { self = .string(value) }
     public init(arrayLiteral elements: JSON...) { self = .array(elements) }
     public init(dictionaryLiteral elements: (String, JSON)...) {
-        self = .object(JSONObject(elements.map { (key: $0.0, value: $0.1) }))
+        self = .object(JSONObject(literal: elements))
     }
 }
 
@@ -205,6 +205,24 @@ extension JSONObject: Sequence {
 
 extension JSONObject: ExpressibleByDictionaryLiteral {
     public init(dictionaryLiteral elements: (String, JSON)...) {
-        self.init(elements.map { (key: $0.0, value: $0.1) })
+        self.init(literal: elements)
+    }
+
+    /// An object with the members of a dictionary literal, in order.
+    ///
+    /// The members are moved, not copied, out of the literal's array: copying would retain every key and value
+    /// and leave the runtime to release them again, member by member, when the literal's array is freed.
+    /// `popLast` moves a member out and shrinks the array, so the array is empty by the time it is freed; popping
+    /// from the end needs the members in reverse order first, and reversing through a buffer pointer moves them
+    /// rather than copying.
+    init(literal elements: consuming [(String, JSON)]) {
+        var elements = elements
+        elements.withUnsafeMutableBufferPointer { $0.reverse() }
+        var members: [(key: String, value: JSON)] = []
+        members.reserveCapacity(elements.count)
+        while let (key, value) = elements.popLast() {
+            members.append((key, value))
+        }
+        self.init(members)
     }
 }

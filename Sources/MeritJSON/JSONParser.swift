@@ -36,11 +36,21 @@ public struct JSONParser: ~Copyable {
     private let maximumDepth: Int
     private var depth: Int = 0
     private var scratch: [UInt8] = []
+    /// The members of the objects being parsed, innermost last; each object moves its own into an array of
+    /// exactly the right size when it closes.
+    private var members: ValueStack<(key: String, value: JSON)>
+    /// The elements of the arrays being parsed, in the same way.
+    private var elements: ValueStack<JSON>
 
-    private init(base: UnsafePointer<UInt8>, count: Int, maximumDepth: Int) {
+    private init(
+        base: UnsafePointer<UInt8>, count: Int, maximumDepth: Int,
+        members: consuming ValueStack<(key: String, value: JSON)>, elements: consuming ValueStack<JSON>
+    ) {
         self.base = base
         self.end = count
         self.maximumDepth = maximumDepth
+        self.members = members
+        self.elements = elements
     }
 
     /// Parse one JSON text that spans all of `bytes` (surrounding whitespace allowed).
@@ -50,15 +60,24 @@ public struct JSONParser: ~Copyable {
         guard let start = bytes.baseAddress, bytes.count > 0 else {
             throw JSONParseError(offset: 0, reason: "empty input")
         }
-        var parser = JSONParser(
-            base: start.assumingMemoryBound(to: UInt8.self), count: bytes.count, maximumDepth: maximumDepth)
-        parser.skipWhitespace()
-        let value = try parser.parseValue()
-        parser.skipWhitespace()
-        if parser.index != parser.end {
-            throw parser.failure("unexpected data after the JSON value")
+        // The member and element stacks start on the machine stack, which spares most documents two
+        // allocations; 16 members (640 bytes) and 16 elements (384 bytes) stay within what
+        // `withUnsafeTemporaryAllocation` places there without asking how much stack is left.
+        return try withUnsafeTemporaryAllocation(of: (key: String, value: JSON).self, capacity: 16) {
+            members throws(JSONParseError) in
+            try withUnsafeTemporaryAllocation(of: JSON.self, capacity: 16) { elements throws(JSONParseError) in
+                var parser = JSONParser(
+                    base: start.assumingMemoryBound(to: UInt8.self), count: bytes.count, maximumDepth: maximumDepth,
+                    members: ValueStack(startingIn: members), elements: ValueStack(startingIn: elements))
+                parser.skipWhitespace()
+                let value = try parser.parseValue()
+                parser.skipWhitespace()
+                if parser.index != parser.end {
+                    throw parser.failure("unexpected data after the JSON value")
+                }
+                return value
+            }
         }
-        return value
     }
 
     /// Parse one JSON text from an array of bytes.
@@ -77,7 +96,12 @@ public struct JSONParser: ~Copyable {
 
     /// Parse one JSON text from a string.
     public static func parse(_ text: String, maximumDepth: Int = defaultMaximumDepth) throws(JSONParseError) -> JSON {
-        try parse(Array(text.utf8), maximumDepth: maximumDepth)
+        // Native strings lend their UTF-8 in place; others are copied.
+        let parsed: Result<JSON, JSONParseError>? = text.utf8.withContiguousStorageIfAvailable { utf8 in
+            Result { () throws(JSONParseError) in try parse(UnsafeRawBufferPointer(utf8), maximumDepth: maximumDepth) }
+        }
+        if let parsed { return try parsed.get() }
+        return try parse(Array(text.utf8), maximumDepth: maximumDepth)
     }
 
     // MARK: - Grammar
@@ -86,13 +110,18 @@ public struct JSONParser: ~Copyable {
         JSONParseError(offset: index, reason: reason)
     }
 
-    private func unexpected() -> JSONParseError {
-        guard index < end else { return failure("unexpected end of input") }
+    /// The error for a value that cannot start at `index`.
+    ///
+    /// It takes what it needs rather than the parser: a method of the parser would be passed a copy of it, which
+    /// would take room in the frame of every `parseValue` and so in the stack that nesting needs.
+    @inline(never)
+    private static func unexpected(_ base: UnsafePointer<UInt8>, at index: Int, end: Int) -> JSONParseError {
+        guard index < end else { return JSONParseError(offset: index, reason: "unexpected end of input") }
         let byte = base[index]
         if byte >= 0x20 && byte < 0x7F {
-            return failure("unexpected character '\(Character(Unicode.Scalar(byte)))'")
+            return JSONParseError(offset: index, reason: "unexpected character '\(Character(Unicode.Scalar(byte)))'")
         }
-        return failure("unexpected byte 0x\(String(byte, radix: 16, uppercase: true))")
+        return JSONParseError(offset: index, reason: "unexpected byte 0x\(String(byte, radix: 16, uppercase: true))")
     }
 
     @inline(__always)
@@ -115,7 +144,7 @@ public struct JSONParser: ~Copyable {
         case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
         case UInt8(ascii: "n"): try expectLiteral("null"); return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
-        default: throw unexpected()
+        default: throw Self.unexpected(base, at: index, end: end)
         }
     }
 
@@ -123,6 +152,14 @@ public struct JSONParser: ~Copyable {
         let count = literal.utf8CodeUnitCount
         guard end - index >= count else { throw failure("invalid literal") }
         let bytes = literal.utf8Start
+        // Every literal is four or five bytes: compare the first four at once.
+        if UnsafeRawPointer(base + index).loadUnaligned(as: UInt32.self)
+            == UnsafeRawPointer(bytes).loadUnaligned(as: UInt32.self)
+            && (count == 4 || base[index + 4] == bytes[4])
+        {
+            index += count
+            return
+        }
         for offset in 0..<count where base[index + offset] != bytes[offset] {
             index += offset
             throw failure("invalid literal")
@@ -140,15 +177,13 @@ public struct JSONParser: ~Copyable {
     private mutating func parseObject() throws(JSONParseError) -> JSON {
         try enterContainer()
         index += 1
-        var object = JSONObject()
         skipWhitespace()
         if index < end && base[index] == UInt8(ascii: "}") {
             index += 1
             depth -= 1
-            return .object(object)
+            return .object(JSONObject())
         }
-        // Most objects have a handful of members: one allocation instead of growing 1 → 2 → 4.
-        object.reserveCapacity(4)
+        let first = members.count
         while true {
             guard index < end, base[index] == UInt8(ascii: "\"") else {
                 throw index < end ? failure("expected a string key") : failure("unexpected end of input")
@@ -161,7 +196,7 @@ public struct JSONParser: ~Copyable {
             index += 1
             skipWhitespace()
             let value = try parseValue()
-            object.append(key, value)
+            members.push((key, value))
             skipWhitespace()
             guard index < end else { throw failure("unexpected end of input") }
             switch base[index] {
@@ -171,7 +206,7 @@ public struct JSONParser: ~Copyable {
             case UInt8(ascii: "}"):
                 index += 1
                 depth -= 1
-                return .object(object)
+                return .object(JSONObject(members.popArray(from: first)))
             default:
                 throw failure("expected ',' or '}' in an object")
             }
@@ -181,15 +216,16 @@ public struct JSONParser: ~Copyable {
     private mutating func parseArray() throws(JSONParseError) -> JSON {
         try enterContainer()
         index += 1
-        var array: [JSON] = []
         skipWhitespace()
         if index < end && base[index] == UInt8(ascii: "]") {
             index += 1
             depth -= 1
-            return .array(array)
+            return .array([])
         }
+        let first = elements.count
         while true {
-            array.append(try parseValue())
+            let element = try parseValue()
+            elements.push(element)
             skipWhitespace()
             guard index < end else { throw failure("unexpected end of input") }
             switch base[index] {
@@ -199,7 +235,7 @@ public struct JSONParser: ~Copyable {
             case UInt8(ascii: "]"):
                 index += 1
                 depth -= 1
-                return .array(array)
+                return .array(elements.popArray(from: first))
             default:
                 throw failure("expected ',' or ']' in an array")
             }
@@ -215,27 +251,29 @@ public struct JSONParser: ~Copyable {
     private mutating func parseString() throws(JSONParseError) -> String {
         index += 1
         let start = index
-        while index < end {
+        while true {
+            skipPlainASCII()
+            guard index < end else { throw failure("unterminated string") }
             let byte = base[index]
             if byte == UInt8(ascii: "\"") {
                 let bytes = UnsafeBufferPointer(start: base + start, count: index - start)
                 index += 1
-                return Self.internedString(bytes) ?? String(decoding: bytes, as: UTF8.self)
+                return Self.internedString(bytes) ?? Self.makeString(validated: bytes)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw failure("unescaped control character in a string") }
-            if byte < 0x80 {
-                index += 1
-            } else {
-                try skipMultibyteScalar()
-            }
+            try skipMultibyteScalar()
         }
-        guard index < end else { throw failure("unterminated string") }
         scratch.removeAll(keepingCapacity: true)
         scratch.append(contentsOf: UnsafeBufferPointer(start: base + start, count: index - start))
-        while index < end {
-            let byte = base[index]
-            switch byte {
+        while true {
+            let runStart = index
+            skipPlainASCII()
+            if index > runStart {
+                scratch.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: index - runStart))
+            }
+            guard index < end else { throw failure("unterminated string") }
+            switch base[index] {
             case UInt8(ascii: "\""):
                 index += 1
                 return String(decoding: scratch, as: UTF8.self)
@@ -243,16 +281,51 @@ public struct JSONParser: ~Copyable {
                 try parseEscape()
             case 0..<0x20:
                 throw failure("unescaped control character in a string")
-            case 0..<0x80:
-                scratch.append(byte)
-                index += 1
             default:
                 let scalarStart = index
                 try skipMultibyteScalar()
                 scratch.append(contentsOf: UnsafeBufferPointer(start: base + scalarStart, count: index - scalarStart))
             }
         }
-        throw failure("unterminated string")
+    }
+
+    /// Advance `index` past bytes that stand for themselves in a string: ASCII other than control characters,
+    /// the quote and the backslash. It stops at the first other byte, or at the end of the input.
+    @inline(__always)
+    private mutating func skipPlainASCII() {
+        // Eight bytes at a time: strings are mostly plain ASCII, and one test per word instead of per byte is
+        // what makes the common case fast.
+        while end - index >= 8 {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+            let stops =
+                WordBytes.below(0x20, word) | WordBytes.equal(to: 0x22, word) | WordBytes.equal(to: 0x5C, word)
+                | word & WordBytes.highBits
+            if stops != 0 {
+                index += WordBytes.firstFlagged(stops)
+                return
+            }
+            index += 8
+        }
+        while index < end {
+            let byte = base[index]
+            guard byte >= 0x20 && byte < 0x80 && byte != 0x22 && byte != 0x5C else { return }
+            index += 1
+        }
+    }
+
+    /// A `String` of `bytes`, which are valid UTF-8.
+    @inline(__always)
+    private static func makeString(validated bytes: UnsafeBufferPointer<UInt8>) -> String {
+        // Up to 15 bytes fit in a String's inline storage; filling it directly skips the general initializer's
+        // copy and second scan, which costs as much again for keys and short values.
+        if bytes.count <= 15 {
+            return String(unsafeUninitializedCapacity: bytes.count) { buffer in
+                UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(
+                    from: bytes.baseAddress!, byteCount: bytes.count)
+                return bytes.count
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The strings every JSON-RPC message repeats: comparing a few bytes is cheaper than building and
@@ -385,11 +458,17 @@ public struct JSONParser: ~Copyable {
         }
         guard index < end else { throw failure("incomplete number") }
         let digitsStart = index
+        // The integer part's value, exact while it has at most 19 digits (10^19 - 1 < 2^64), which is all that
+        // is used of it.
+        var magnitude: UInt64 = 0
         if base[index] == UInt8(ascii: "0") {
             index += 1
             if index < end && isDigit(base[index]) { throw failure("leading zero in a number") }
         } else if isDigit(base[index]) {
-            while index < end && isDigit(base[index]) { index += 1 }
+            while index < end && isDigit(base[index]) {
+                magnitude = magnitude &* 10 &+ UInt64(base[index] &- UInt8(ascii: "0"))
+                index += 1
+            }
         } else {
             throw failure("invalid number")
         }
@@ -409,25 +488,11 @@ public struct JSONParser: ~Copyable {
             while index < end && isDigit(base[index]) { index += 1 }
         }
         if isInteger && digitsEnd - digitsStart <= 19 {
-            // Accumulate negatively so that Int64.min parses without overflow.
-            var value: Int64 = 0
-            var overflow = false
-            for position in digitsStart..<digitsEnd {
-                let digit = Int64(base[position] &- UInt8(ascii: "0"))
-                let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
-                let (next, overflow2) = times10.subtractingReportingOverflow(digit)
-                if overflow1 || overflow2 {
-                    overflow = true
-                    break
-                }
-                value = next
-            }
-            if !overflow {
-                if !negative {
-                    if value != Int64.min { return .int(-value) }
-                } else {
-                    return .int(value)
-                }
+            if !negative {
+                if magnitude <= UInt64(Int64.max) { return .int(Int64(magnitude)) }
+            } else if magnitude <= Int64.min.magnitude {
+                // 0 - magnitude in two's complement, which is also right for Int64.min.
+                return .int(Int64(bitPattern: 0 &- magnitude))
             }
         }
         let text = String(decoding: UnsafeBufferPointer(start: base + start, count: index - start), as: UTF8.self)
@@ -441,5 +506,70 @@ public struct JSONParser: ~Copyable {
     @inline(__always)
     private func isDigit(_ byte: UInt8) -> Bool {
         byte &- UInt8(ascii: "0") < 10
+    }
+}
+
+/// A stack of values in unsafe memory, for the members and elements of the containers being parsed.
+///
+/// Collecting a container's values here and moving them into an array of exactly their number when it closes
+/// costs one allocation per container, where appending to a fresh array grows it (and copies it) several times.
+/// One stack serves every level of nesting: an inner container pushes above its parent's values and pops back
+/// to them when it closes.
+///
+/// The stack starts in memory lent by its creator (on the machine stack) and moves to memory of its own when it
+/// outgrows it.
+private struct ValueStack<Element>: ~Copyable {
+    private var storage: UnsafeMutablePointer<Element>
+    private var capacity: Int
+    /// Whether `storage` was allocated here (else it is the lent memory, which is not freed).
+    private var ownsStorage = false
+    /// The number of values on the stack, initialized from the start of `storage`.
+    private(set) var count = 0
+
+    /// A stack that starts in `initialStorage`, which must outlive the stack.
+    init(startingIn initialStorage: UnsafeMutableBufferPointer<Element>) {
+        storage = initialStorage.baseAddress!
+        capacity = initialStorage.count
+    }
+
+    deinit {
+        // Values left behind by a parse error are still owned here.
+        storage.deinitialize(count: count)
+        if ownsStorage { storage.deallocate() }
+    }
+
+    @inline(__always)
+    mutating func push(_ element: consuming Element) {
+        if count == capacity { grow() }
+        (storage + count).initialize(to: element)
+        count += 1
+    }
+
+    @inline(never)
+    private mutating func grow() {
+        let newCapacity = max(32, capacity * 2)
+        let newStorage = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
+        newStorage.moveInitialize(from: storage, count: count)
+        if ownsStorage { storage.deallocate() }
+        storage = newStorage
+        capacity = newCapacity
+        ownsStorage = true
+    }
+
+    /// Move the values from position `first` to the top into a new array, leaving `first` values on the stack.
+    mutating func popArray(from first: Int) -> [Element] {
+        precondition(first >= 0 && first < count, "popping values that were not pushed")
+        let source = storage
+        // `reserveCapacity` and `append` are specialised for `Element` in this module; the one-step
+        // `Array(unsafeUninitializedCapacity:)` goes through an unspecialised allocator that looks up the
+        // array's type at run time, which costs more than the loop.
+        let top = count
+        count = first
+        var array: [Element] = []
+        array.reserveCapacity(top - first)
+        for position in first..<top {
+            array.append((source + position).move())
+        }
+        return array
     }
 }
