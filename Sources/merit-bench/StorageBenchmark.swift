@@ -1,5 +1,6 @@
 import Foundation
 import MeritJSON
+import MeritLog
 import MeritRPC
 import MeritServer
 
@@ -151,6 +152,11 @@ enum StorageBenchmark {
                 }
             }
             server.close()
+        }
+        // Count what the log really holds, so that the rate below is of events actually replayed.
+        let inspection = LogInspector.verify(directory: data.path)
+        guard inspection.isHealthy, inspection.records >= events - 2 else {
+            throw BenchmarkError(message: "the replay log holds \(inspection.records) records, not \(events)")
         }
         var replayTimes: [Double] = []
         for _ in 0..<3 {

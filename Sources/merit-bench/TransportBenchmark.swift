@@ -92,6 +92,7 @@ enum TransportBenchmark {
         let singles = 20_000
         let total = 1_000_000
 
+        _ = try StorageBenchmark.initialize(data, merit: merit)
         let meritChild = try Child(merit, ["serve", "--data", data.path])
         let meritSamples = oneAtATime(meritChild, count: singles)
         let meritRate = pipelined(meritChild, inFlight: 64, total: total)
