@@ -60,14 +60,7 @@ enum StorageBenchmark {
         let key = try initialize(data, merit: merit)
         setenv("MERIT_API_KEY", key, 1)
         let child = try TransportBenchmark.Child(merit, ["serve", "--data", data.path])
-        var singles: [UInt64] = []
-        for index in 0..<3200 {
-            let start = now()
-            child.write(createLine(index))
-            var received = 0
-            while received < 1 { received += child.readLines() }
-            if index >= 200 { singles.append(now() - start) }
-        }
+        let singles = TransportBenchmark.oneAtATime(child, count: 3000, warmUp: 200, request: createLine)
         // 64 in flight: keep 64 requests outstanding, sending a new one for each answer.
         let total = 200_000
         var sent = 0

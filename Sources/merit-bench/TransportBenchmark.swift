@@ -53,16 +53,20 @@ enum TransportBenchmark {
         }
     }
 
-    /// Round-trip times of single requests, in nanoseconds.
-    static func oneAtATime(_ child: Child, count: Int) -> [UInt64] {
+    /// Round-trip times of single requests, in nanoseconds, after `warmUp` unmeasured ones; `request` makes the
+    /// line for each iteration.
+    static func oneAtATime(
+        _ child: Child, count: Int, warmUp: Int = 2000, request: (Int) -> [UInt8] = { _ in line }
+    ) -> [UInt64] {
         var samples: [UInt64] = []
         samples.reserveCapacity(count)
-        for iteration in 0..<(count + 2000) {
+        for iteration in 0..<(count + warmUp) {
+            let bytes = request(iteration)
             let start = now()
-            child.write(line)
+            child.write(bytes)
             var received = 0
             while received < 1 { received += child.readLines() }
-            if iteration >= 2000 { samples.append(now() - start) }
+            if iteration >= warmUp { samples.append(now() - start) }
         }
         return samples
     }
