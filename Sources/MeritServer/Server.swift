@@ -23,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     public var diagnostics: Diagnostics
     /// The key from `MERIT_API_KEY`, which authenticates the session from the start.
     public var environmentAPIKey: String?
+    /// How much log is written before a snapshot is taken automatically (64 MiB).
+    public var snapshotThresholdBytes: Int = 64 << 20
 
     /// A configuration.
     public init(
@@ -83,7 +85,8 @@ public final class Server: RequestHandler {
     ) throws(LogError) {
         let engine = try Engine(
             directory: dataDirectory, frozenClock: configuration.frozenClock, seed: configuration.seed,
-            diagnostics: configuration.diagnostics, fileSystem: fileSystem, options: logOptions)
+            diagnostics: configuration.diagnostics, fileSystem: fileSystem, options: logOptions,
+            snapshotThresholdBytes: configuration.snapshotThresholdBytes)
         self.init(configuration: configuration, engine: engine)
     }
 

@@ -112,7 +112,9 @@ enum StorageBenchmark {
         let data = root.appendingPathComponent("replay")
         let key = try initialize(data, merit: merit)
         let diagnostics = Diagnostics(level: .error)
-        let configuration = ServerConfiguration(diagnostics: diagnostics, environmentAPIKey: key)
+        var configuration = ServerConfiguration(diagnostics: diagnostics, environmentAPIKey: key)
+        // No automatic snapshot while the log is built: the replay measured must be of every event.
+        configuration.snapshotThresholdBytes = .max
         do {
             let server = try Server(configuration: configuration, dataDirectory: data.path)
             var dispatcher = Dispatcher(handler: server)
