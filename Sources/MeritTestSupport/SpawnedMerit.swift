@@ -16,6 +16,7 @@ public final class SpawnedMerit: @unchecked Sendable {
     private var outputClosed = false
     private var errorText = Data()
     private var readerGone = false
+    private var errorClosed = false
     /// Something the child needs to outlive the test's own references (its data directory).
     public var keepAlive: AnyObject?
 
@@ -44,7 +45,8 @@ public final class SpawnedMerit: @unchecked Sendable {
             Self.drain(errorDescriptor) { data in
                 guard let self else { return }
                 self.condition.lock()
-                self.errorText.append(data)
+                if data.isEmpty { self.errorClosed = true } else { self.errorText.append(data) }
+                self.condition.broadcast()
                 self.condition.unlock()
             }
         }
@@ -140,6 +142,11 @@ public final class SpawnedMerit: @unchecked Sendable {
     public var standardError: String {
         condition.lock()
         defer { condition.unlock() }
+        // Once the child has exited, wait (briefly) for the reader to reach the end of its stderr.
+        let deadline = Date().addingTimeInterval(5)
+        while !errorClosed && !process.isRunning {
+            if !condition.wait(until: deadline) { break }
+        }
         return String(decoding: errorText, as: UTF8.self)
     }
 

@@ -33,6 +33,18 @@ extension OrganizationMethods {
         {
             try server.record([change])
         }
-        return try OrganizationMethods.get.run(server, &params)
+        return try rendered(server.engine.state)
+    }
+}
+
+extension OrganizationMethods {
+    /// The organization as both methods answer it: `{id, name, settings}`.
+    static func rendered(_ state: State) throws(DomainError) -> JSON {
+        guard let organization = state.organization else {
+            throw DomainError(.notFound, "This data directory holds no organization; create one with merit init.")
+        }
+        return [
+            "id": JSON(organization.id), "name": .string(organization.name), "settings": organization.settings.json,
+        ]
     }
 }
