@@ -41,12 +41,17 @@ public struct State: Sendable {
 
     /// Apply one event.
     public mutating func apply(_ event: Event) {
+        apply(event.change, sequence: event.sequence)
+    }
+
+    /// Apply the change of the event numbered `sequence` (all that replay needs of an event).
+    public mutating func apply(_ change: Change, sequence: Int64) {
         if inTransaction {
             let previousSequence = lastEventSequence
             record { $0.lastEventSequence = previousSequence }
         }
-        lastEventSequence = event.sequence
-        switch event.change {
+        lastEventSequence = sequence
+        switch change {
         case .organizationCreated(let organization), .organizationUpdated(let organization):
             if inTransaction {
                 let old = self.organization
@@ -124,26 +129,24 @@ public struct State: Sendable {
     }
 
     private mutating func setPerson(_ person: Person) {
-        let old = people[person.id]
-        if inTransaction {
-            record { state in
-                if let old { state.setPerson(old) } else { state.removePerson(person.id) }
-            }
-        }
-        if let old {
-            // Most updates change a name or a flag: the indexes only need touching when an indexed field moved.
-            if old.email == person.email && old.managerID == person.managerID && old.squad == person.squad
-                && old.role == person.role
-            {
-                people[person.id] = person
-                return
-            }
-            unindex(old)
-        } else {
+        // One hash lookup serves the read and the write: replay does this a million times.
+        guard let position = people.index(forKey: person.id) else {
+            if inTransaction { record { $0.removePerson(person.id) } }
             personOrder.append(person.id)
+            people[person.id] = person
+            index(person)
+            return
         }
-        people[person.id] = person
-        index(person)
+        let old = people.values[position]
+        if inTransaction { record { $0.setPerson(old) } }
+        people.values[position] = person
+        // Most updates change a name or a flag: the indexes only need touching when an indexed field moved.
+        if old.email != person.email || old.managerID != person.managerID || old.squad != person.squad
+            || old.role != person.role
+        {
+            unindex(old)
+            index(person)
+        }
     }
 
     private mutating func index(_ person: Person) {

@@ -64,7 +64,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 
     /// Parse RFC 3339 from UTF-8 bytes (replay parses three per event, so this avoids any allocation).
-    init?(rfc3339Bytes bytes: UnsafeBufferPointer<UInt8>) {
+    public init?(rfc3339Bytes bytes: UnsafeBufferPointer<UInt8>) {
         guard bytes.count >= 20, let day = Day(bytes: bytes[0..<10]),
             bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t"),
             bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),

@@ -36,6 +36,8 @@ public struct JSONParser: ~Copyable {
     private let maximumDepth: Int
     private var depth: Int = 0
     private var scratch: [UInt8] = []
+    /// For pulling: whether the container just opened has yet to give its first member or element.
+    private var atContainerStart = false
     /// The members of the objects being parsed, innermost last; each object moves its own into an array of
     /// exactly the right size when it closes.
     private var members: ValueStack<(key: String, value: JSON)>
@@ -249,6 +251,17 @@ public struct JSONParser: ~Copyable {
     /// The fast path covers strings without escapes: validate in place and build the `String` straight from the
     /// input bytes. Escapes switch to a scratch buffer.
     private mutating func parseString() throws(JSONParseError) -> String {
+        let scanned = try scanString()
+        if scanned.escaped { return String(decoding: scratch, as: UTF8.self) }
+        let bytes = UnsafeBufferPointer(start: base + scanned.start, count: scanned.count)
+        return Self.internedString(bytes) ?? Self.makeString(validated: bytes)
+    }
+
+    /// Scan a string whose opening quote is at `index`, leaving `index` after its closing quote.
+    ///
+    /// Without escapes (the fast path) its validated UTF-8 is `count` bytes of the input from `start`; with
+    /// escapes it is decoded into `scratch`, and `escaped` is true.
+    private mutating func scanString() throws(JSONParseError) -> (start: Int, count: Int, escaped: Bool) {
         index += 1
         let start = index
         while true {
@@ -256,9 +269,8 @@ public struct JSONParser: ~Copyable {
             guard index < end else { throw failure("unterminated string") }
             let byte = base[index]
             if byte == UInt8(ascii: "\"") {
-                let bytes = UnsafeBufferPointer(start: base + start, count: index - start)
                 index += 1
-                return Self.internedString(bytes) ?? Self.makeString(validated: bytes)
+                return (start, index - 1 - start, false)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw failure("unescaped control character in a string") }
@@ -276,7 +288,7 @@ public struct JSONParser: ~Copyable {
             switch base[index] {
             case UInt8(ascii: "\""):
                 index += 1
-                return String(decoding: scratch, as: UTF8.self)
+                return (start, scratch.count, true)
             case UInt8(ascii: "\\"):
                 try parseEscape()
             case 0..<0x20:
@@ -506,6 +518,187 @@ public struct JSONParser: ~Copyable {
     @inline(__always)
     private func isDigit(_ byte: UInt8) -> Bool {
         byte &- UInt8(ascii: "0") < 10
+    }
+}
+
+// MARK: - Pulling values one at a time
+
+/// The key of the object member being read, as `JSONParser.nextKey()` gives it: valid until the next call.
+///
+/// Compare it with string literals, as in `switch key { case "id": … }`, without building a `String`.
+public struct JSONKey {
+    /// The key's UTF-8 in the input, when it has no escapes (the common case).
+    fileprivate let bytes: UnsafeBufferPointer<UInt8>
+    /// The key decoded, when it has escapes.
+    fileprivate let decoded: String?
+
+    /// The key as a `String`, for messages.
+    public var text: String { decoded ?? String(decoding: bytes, as: UTF8.self) }
+
+    /// Whether `key` is `pattern`.
+    @inline(__always)
+    public static func ~= (pattern: StaticString, key: JSONKey) -> Bool {
+        if let decoded = key.decoded { return decoded == pattern.description }
+        return key.bytes.count == pattern.utf8CodeUnitCount
+            && (key.bytes.isEmpty || memcmp(key.bytes.baseAddress!, pattern.utf8Start, key.bytes.count) == 0)
+    }
+}
+
+extension JSONParser {
+    /// Read one JSON text that spans all of `bytes` by pulling its values one at a time with `body`, straight into
+    /// the caller's types and without building a tree.
+    ///
+    /// `body` reads exactly one value, with `beginObject`/`nextKey`, `beginArray`/`nextElement`, `string`, `int`
+    /// and the like; the grammar is checked as strictly as `parse` checks it. Returns `nil` when what follows the
+    /// value is not whitespace (callers say what that means to them); `body`'s own errors pass through.
+    public static func pull<Result, Failure: Error>(
+        _ bytes: UnsafeRawBufferPointer, _ body: (inout JSONParser) throws(Failure) -> Result
+    ) throws(Failure) -> Result? {
+        guard let start = bytes.baseAddress, bytes.count > 0 else { return nil }
+        return try withUnsafeTemporaryAllocation(of: (key: String, value: JSON).self, capacity: 4) {
+            members throws(Failure) in
+            try withUnsafeTemporaryAllocation(of: JSON.self, capacity: 4) { elements throws(Failure) in
+                var parser = JSONParser(
+                    base: start.assumingMemoryBound(to: UInt8.self), count: bytes.count,
+                    maximumDepth: defaultMaximumDepth, members: ValueStack(startingIn: members),
+                    elements: ValueStack(startingIn: elements))
+                parser.skipWhitespace()
+                let result = try body(&parser)
+                parser.skipWhitespace()
+                return parser.index == parser.end ? result : nil
+            }
+        }
+    }
+
+    /// The offset of the next byte to read.
+    public var offset: Int { index }
+
+    /// Open the object that must come next; then call `nextKey()` until it returns `nil`.
+    public mutating func beginObject() throws(JSONParseError) {
+        try open(UInt8(ascii: "{"), "an object")
+    }
+
+    /// The key of the object's next member, leaving the reader at its value (which must be read or skipped), or
+    /// `nil` after the object's closing brace.
+    public mutating func nextKey() throws(JSONParseError) -> JSONKey? {
+        guard try hasNext(closing: UInt8(ascii: "}")) else { return nil }
+        guard index < end, base[index] == UInt8(ascii: "\"") else {
+            throw index < end ? failure("expected a string key") : failure("unexpected end of input")
+        }
+        let scanned = try scanString()
+        skipWhitespace()
+        guard index < end, base[index] == UInt8(ascii: ":") else {
+            throw index < end ? failure("expected ':' after an object key") : failure("unexpected end of input")
+        }
+        index += 1
+        skipWhitespace()
+        if scanned.escaped {
+            return JSONKey(
+                bytes: UnsafeBufferPointer(start: nil, count: 0), decoded: String(decoding: scratch, as: UTF8.self))
+        }
+        return JSONKey(bytes: UnsafeBufferPointer(start: base + scanned.start, count: scanned.count), decoded: nil)
+    }
+
+    /// Open the array that must come next; then call `nextElement()` before each element until it returns `false`.
+    public mutating func beginArray() throws(JSONParseError) {
+        try open(UInt8(ascii: "["), "an array")
+    }
+
+    /// Whether the array has another element (the reader is then at it), or `false` after its closing bracket.
+    public mutating func nextElement() throws(JSONParseError) -> Bool {
+        try hasNext(closing: UInt8(ascii: "]"))
+    }
+
+    /// The string that must come next.
+    public mutating func string() throws(JSONParseError) -> String {
+        guard index < end, base[index] == UInt8(ascii: "\"") else { throw expected("a string") }
+        let scanned = try scanString()
+        if scanned.escaped { return String(decoding: scratch, as: UTF8.self) }
+        return Self.makeString(validated: UnsafeBufferPointer(start: base + scanned.start, count: scanned.count))
+    }
+
+    /// The string that must come next, as UTF-8 lent to `body` (for parsing it without building a `String`).
+    public mutating func withStringBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) throws(JSONParseError)
+        -> Result
+    {
+        guard index < end, base[index] == UInt8(ascii: "\"") else { throw expected("a string") }
+        let scanned = try scanString()
+        if scanned.escaped { return scratch.withUnsafeBufferPointer(body) }
+        return body(UnsafeBufferPointer(start: base + scanned.start, count: scanned.count))
+    }
+
+    /// The integer that must come next (a number with no fraction that fits in 64 bits).
+    public mutating func int() throws(JSONParseError) -> Int64 {
+        let start = index
+        guard index < end, base[index] == UInt8(ascii: "-") || isDigit(base[index]) else {
+            throw expected("an integer")
+        }
+        guard case .int(let value) = try parseNumber() else {
+            index = start
+            throw expected("an integer")
+        }
+        return value
+    }
+
+    /// The boolean that must come next.
+    public mutating func bool() throws(JSONParseError) -> Bool {
+        guard index < end else { throw expected("a boolean") }
+        switch base[index] {
+        case UInt8(ascii: "t"): try expectLiteral("true"); return true
+        case UInt8(ascii: "f"): try expectLiteral("false"); return false
+        default: throw expected("a boolean")
+        }
+    }
+
+    /// If `null` comes next, read it and return `true`; otherwise read nothing and return `false`.
+    public mutating func null() throws(JSONParseError) -> Bool {
+        guard index < end, base[index] == UInt8(ascii: "n") else { return false }
+        try expectLiteral("null")
+        return true
+    }
+
+    /// The value that must come next, whatever it is, as a tree (also the way to skip a value).
+    public mutating func value() throws(JSONParseError) -> JSON {
+        let value = try parseValue()
+        atContainerStart = false
+        return value
+    }
+
+    private mutating func open(_ bracket: UInt8, _ what: String) throws(JSONParseError) {
+        guard index < end, base[index] == bracket else { throw expected(what) }
+        try enterContainer()
+        index += 1
+        skipWhitespace()
+        atContainerStart = true
+    }
+
+    /// After the container's previous member or element (or its opening): whether another follows.
+    private mutating func hasNext(closing: UInt8) throws(JSONParseError) -> Bool {
+        skipWhitespace()
+        guard index < end else { throw failure("unexpected end of input") }
+        let byte = base[index]
+        if byte == closing {
+            index += 1
+            depth -= 1
+            atContainerStart = false
+            return false
+        }
+        if atContainerStart {
+            atContainerStart = false
+            return true
+        }
+        guard byte == UInt8(ascii: ",") else {
+            throw failure(
+                closing == UInt8(ascii: "}") ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array")
+        }
+        index += 1
+        skipWhitespace()
+        return true
+    }
+
+    private func expected(_ what: String) -> JSONParseError {
+        guard index < end else { return failure("unexpected end of input") }
+        return failure("expected \(what)")
     }
 }
 

@@ -1,3 +1,7 @@
+#if MERIT_HARDWARE_CRC32C
+    import _Builtin_intrinsics.intel
+#endif
+
 /// CRC-32C (Castagnoli) checksums, as used by LevelDB, RocksDB, iSCSI (RFC 3720) and ext4.
 ///
 /// This is the reflected form of polynomial 0x1EDC6F41 (0x82F63B78 bit-reversed), with the register
@@ -32,7 +36,40 @@ public enum CRC32C {
     }()
 
     /// Checksum of `bytes`, continuing from `crc` (pass the previous result to checksum data in pieces; 0 to start).
+    ///
+    /// On x86-64 this is the processor's own CRC-32C instruction (SSE 4.2, which the package's manifest enables
+    /// there), eight bytes at a time: replay checks every record it reads, and the instruction does in one step
+    /// what the tables do in about thirty. Elsewhere it is `softwareChecksum`.
+    @inline(__always)
     public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+        #if MERIT_HARDWARE_CRC32C
+            return hardwareChecksum(bytes, continuing: crc)
+        #else
+            return softwareChecksum(bytes, continuing: crc)
+        #endif
+    }
+
+    #if MERIT_HARDWARE_CRC32C
+        /// The checksum with the SSE 4.2 `crc32` instruction.
+        public static func hardwareChecksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+            var register = UInt64(~crc)
+            var offset = 0
+            let count = bytes.count
+            while count - offset >= 8 {
+                register = _mm_crc32_u64(register, bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                offset += 8
+            }
+            var narrow = UInt32(truncatingIfNeeded: register)
+            while offset < count {
+                narrow = _mm_crc32_u8(narrow, bytes[offset])
+                offset += 1
+            }
+            return ~narrow
+        }
+    #endif
+
+    /// The checksum with slicing-by-8 tables: the same result as `checksum` on every machine.
+    public static func softwareChecksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
         tables.withUnsafeBufferPointer { table in
             var register = ~crc
             var offset = 0

@@ -49,10 +49,17 @@ enum StorageBenchmark {
                 + #""email":"p\#(index)@bench.example","role":"employee","squad":"s\#(index % 50)"}}"#).utf8) + [0x0A]
     }
 
-    static func run(merit: String, events: Int) throws {
+    /// Run the write benchmarks, the replay benchmarks, or both.
+    static func run(merit: String, events: Int, writes: Bool = true, replay: Bool = true) throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("merit-bench-storage-\(getpid())")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
+        if writes { try self.writes(root: root, merit: merit) }
+        if replay { try self.replay(root: root, merit: merit, events: events) }
+    }
+
+    /// Durable `people.create` one at a time and with 64 in flight, against raw appends.
+    static func writes(root: URL, merit: String) throws {
 
         // Durable writes through the binary.
         let raw = rawAppends(directory: root, count: 3000)
@@ -103,7 +110,6 @@ enum StorageBenchmark {
                     name: "merit, 64 in flight", value: "\(grouped(pipelinedRate)) /s",
                     note: "target ≥ 50 000 /s  \(verdict(pipelinedRate >= 50_000))"),
             ])
-        try replay(root: root, merit: merit, events: events)
     }
 
     /// Build a log of `events` events (1000 people, then updates to them), then time replaying it and, after
@@ -159,6 +165,9 @@ enum StorageBenchmark {
             let server = try Server(configuration: configuration, dataDirectory: data.path)
             replayTimes.append(Double(now() - start) / 1e9)
             server.close()
+        }
+        if let keep = ProcessInfo.processInfo.environment["MERIT_BENCH_KEEP"] {
+            try FileManager.default.copyItem(atPath: data.path, toPath: keep)
         }
         let replaySeconds = replayTimes.min() ?? 0
         let replayRate = Double(events) / replaySeconds

@@ -2,7 +2,7 @@ import Foundation
 
 /// merit-bench: measures Merit against baselines run on the same machine in the same run.
 ///
-/// Usage: merit-bench [codec|transport|storage|directory|all] [--merit PATH] [--events N]
+/// Usage: merit-bench [codec|transport|storage|writes|replay|directory|all] [--merit PATH] [--events N]
 /// Build in release for meaningful figures: swift run -c release merit-bench
 var arguments = Array(CommandLine.arguments.dropFirst())
 var events = 1_000_000
@@ -18,7 +18,7 @@ if let index = arguments.firstIndex(of: "--merit"), index + 1 < arguments.count 
     arguments.removeSubrange(index...index + 1)
 }
 let suites = arguments.isEmpty ? ["all"] : arguments
-let known = ["codec", "transport", "storage", "directory", "all"]
+let known = ["codec", "transport", "storage", "writes", "replay", "directory", "all"]
 if let unknown = suites.first(where: { !known.contains($0) }) {
     FileHandle.standardError.write(Data("merit-bench: unknown benchmark '\(unknown)'; use \(known)\n".utf8))
     exit(64)
@@ -35,6 +35,9 @@ if suites.contains("transport") || suites.contains("all") {
 }
 if suites.contains("storage") || suites.contains("all") {
     try StorageBenchmark.run(merit: meritPath, events: events)
+} else if suites.contains("writes") || suites.contains("replay") {
+    try StorageBenchmark.run(
+        merit: meritPath, events: events, writes: suites.contains("writes"), replay: suites.contains("replay"))
 }
 if suites.contains("directory") || suites.contains("all") {
     try DirectoryBenchmark.run(

@@ -113,3 +113,83 @@ struct JSONWriterTests {
         #expect(try JSONParser.parse(bytes) == .array([.string(all)]))
     }
 }
+
+/// Pulling values one at a time (how the log's JSON records and snapshots are read): the same strict grammar,
+/// without a tree.
+@Suite("JSONParser.pull")
+struct JSONPullTests {
+    struct Item: Equatable {
+        var name = ""
+        var count: Int64 = 0
+        var tags: [String] = []
+        var flag: Bool?
+        var note: String?
+    }
+
+    static func read(_ text: String) throws(JSONParseError) -> Item? {
+        let bytes = Array(text.utf8)
+        let result: Result<Item?, JSONParseError> = bytes.withUnsafeBytes { buffer in
+            Result { () throws(JSONParseError) in
+                try JSONParser.pull(buffer) { reader throws(JSONParseError) -> Item in
+                    var item = Item()
+                    try reader.beginObject()
+                    while let key = try reader.nextKey() {
+                        switch key {
+                        case "name": item.name = try reader.string()
+                        case "count": item.count = try reader.int()
+                        case "tags":
+                            try reader.beginArray()
+                            while try reader.nextElement() { item.tags.append(try reader.string()) }
+                        case "flag": item.flag = try reader.bool()
+                        case "note": item.note = try reader.null() ? nil : try reader.string()
+                        default: _ = try reader.value()
+                        }
+                    }
+                    return item
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    @Test("reads members in any order, escaped keys and strings, and skips unknown members")
+    func reads() throws {
+        let item = try Self.read(
+            #" { "count" : -12, "n\u0061me": "a\"b\u00e9", "extra": {"deep": [1, {"x": null}]}, "tags": ["x", ""], "#
+                + #""flag": false, "note": null, "tags2": [] } "#)
+        #expect(item == Item(name: "a\"bé", count: -12, tags: ["x", ""], flag: false, note: nil))
+        #expect(try Self.read(#"{"tags":[],"note":"n"}"#) == Item(note: "n"))
+        #expect(try Self.read("{}") == Item())
+    }
+
+    @Test(
+        "rejects what parse rejects, naming the offset",
+        arguments: [
+            (#"{"name":"a",}"#, "expected a string key"),
+            (#"{"tags":["a",]}"#, "expected a string"),
+            (#"{"name" "a"}"#, "expected ':' after an object key"),
+            (#"{"name":"a" "count":1}"#, "expected ',' or '}' in an object"),
+            (#"{"tags":["a" "b"]}"#, "expected ',' or ']' in an array"),
+            (#"{"count":1.5}"#, "expected an integer"),
+            (#"{"count":"1"}"#, "expected an integer"),
+            (#"{"name":1}"#, "expected a string"),
+            (#"{"flag":null}"#, "expected a boolean"),
+            (#"{"name":"a"#, "unterminated string"),
+            (#"{"name":"a""#, "unexpected end of input"),
+            (#"["#, "expected an object"),
+        ])
+    func rejects(_ text: String, _ reason: String) {
+        #expect(throws: JSONParseError.self) { try Self.read(text) }
+        do {
+            _ = try Self.read(text)
+        } catch {
+            #expect(error.reason == reason, "\(text)")
+        }
+    }
+
+    @Test("data after the value gives nil, not a value")
+    func trailingData() throws {
+        #expect(try Self.read(#"{"name":"a"} x"#) == nil)
+        #expect(try Self.read(#"{"name":"a"}{}"#) == nil)
+    }
+}

@@ -62,6 +62,23 @@ struct CRC32CTests {
         }
     }
 
+    @Test("The table-driven path matches the bitwise reference too (checksum may use the processor's instruction)")
+    func softwarePath() {
+        let bytes = Self.pseudoRandomBytes(count: 300)
+        bytes.withUnsafeBytes { buffer in
+            for start in 0..<8 {
+                for end in stride(from: start, through: buffer.count, by: 7) {
+                    let slice = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
+                    #expect(CRC32C.softwareChecksum(slice) == Self.referenceChecksum(slice), "bytes \(start)..<\(end)")
+                    #expect(CRC32C.softwareChecksum(slice) == CRC32C.checksum(slice), "bytes \(start)..<\(end)")
+                }
+            }
+        }
+        for answer in Self.knownAnswers {
+            #expect(answer.bytes.withUnsafeBytes { CRC32C.softwareChecksum($0) } == answer.expected)
+        }
+    }
+
     /// The textbook bit-at-a-time CRC-32C, deliberately sharing no code with the table-driven implementation.
     static func referenceChecksum<Bytes: Sequence>(_ bytes: Bytes) -> UInt32 where Bytes.Element == UInt8 {
         var crc: UInt32 = 0xFFFF_FFFF

@@ -29,7 +29,7 @@ enum PeopleMethods {
             return server.engine.state.people[id]!.json
         }
         try server.record([change])
-        return server.engine.lastRecordedData.first ?? .null
+        return server.engine.lastRecordedResource
     }
 
     static let get = Method("people.get", access: .authenticated) { server, params in

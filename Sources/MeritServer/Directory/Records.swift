@@ -22,7 +22,7 @@ enum RecordMethods {
             id: server.engine.newID(), employeeID: employee, text: text, observedOn: observedOn,
             author: server.requestPrincipal, now: server.engine.now)
         try server.record([change])
-        return server.engine.lastRecordedData.first ?? .null
+        return server.engine.lastRecordedResource
     }
 
     static let getObservation = Method("observations.get", access: .authenticated) { server, params in
@@ -66,7 +66,7 @@ enum RecordMethods {
             id: server.engine.newID(), employeeID: employee, title: title, description: description, dueDate: dueDate,
             status: status, author: server.requestPrincipal, now: server.engine.now)
         try server.record([change])
-        return server.engine.lastRecordedData.first ?? .null
+        return server.engine.lastRecordedResource
     }
 
     static let getObjective = Method("objectives.get", access: .authenticated) { server, params in

@@ -16,7 +16,7 @@ enum TemplateMethods {
         let change = try engine.state.createTemplate(
             id: engine.newID(), name: name, items: items, now: engine.now, newItemID: { engine.newID() })
         try server.record([change])
-        return server.engine.lastRecordedData.first ?? .null
+        return server.engine.lastRecordedResource
     }
 
     static let update = Method("templates.update", access: .authenticated) { server, params in
@@ -30,7 +30,7 @@ enum TemplateMethods {
         let change = try engine.state.updateTemplate(
             id: id, name: name, items: items, now: engine.now, newItemID: { engine.newID() })
         try server.record([change])
-        return server.engine.lastRecordedData.first ?? .null
+        return server.engine.lastRecordedResource
     }
 
     static let get = Method("templates.get", access: .authenticated) { server, params in

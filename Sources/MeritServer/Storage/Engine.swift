@@ -24,9 +24,8 @@ final class Engine {
     /// The first call of the current group that changed something, for a failed commit to answer.
     private var firstChangingCall: Int?
     private var groupEvents: [Event] = []
-    /// The `data` of each event of the last `record` call, as the log stores it: handlers whose resource is
-    /// stored as it is shown return it instead of building it again.
-    private(set) var lastRecordedData: [JSON] = []
+    /// The events of the last `record` call.
+    private var lastRecorded: [Event] = []
     /// What recovery found when the engine opened.
     let recovery: RecoveryReport
 
@@ -41,10 +40,14 @@ final class Engine {
             directory: directory, options: options, fileSystem: fileSystem,
             snapshot: { _, payload in state = try SnapshotCodec.decode(payload) },
             replay: { record in
-                guard record.type == EventCodec.transactionRecordType else {
+                switch record.type {
+                case EventCodec.binaryTransactionRecordType:
+                    try EventCodec.replayBinaryTransaction(record.payload) { state.apply($0, sequence: $1) }
+                case EventCodec.transactionRecordType:
+                    for event in try EventCodec.decodeTransaction(record.payload) { state.apply(event) }
+                default:
                     throw DecodingError(description: "record \(record.sequence) has unknown type \(record.type)")
                 }
-                for event in try EventCodec.decodeTransaction(record.payload) { state.apply(event) }
             })
         self.state = state
         self.log = log
@@ -101,13 +104,10 @@ final class Engine {
             sequence += 1
             return Event(id: ids.id(at: time), sequence: sequence, createdAt: time, actorID: actorID, change: change)
         }
-        let stored = events.map(EventCodec.stored)
-        var writer = JSONWriter(capacity: 512)
-        writer.write(.array(stored))
-        let payload = writer.bytes
-        lastRecordedData = stored.map { $0["data"] ?? .null }
+        let payload = EventCodec.encodeBinaryTransaction(events)
+        lastRecorded = events
         do {
-            _ = try log.append(type: EventCodec.transactionRecordType, payload: payload)
+            _ = try log.append(type: EventCodec.binaryTransactionRecordType, payload: payload)
         } catch {
             if case .recordTooLarge = error {
                 throw RPCError(.validationError, "The change is too large to record (\(payload.count) bytes).")
@@ -119,6 +119,11 @@ final class Engine {
         if firstChangingCall == nil { firstChangingCall = call ?? 0 }
         groupEvents += events
         return events
+    }
+
+    /// The resource of the first event of the last `record` call, as the API shows it.
+    var lastRecordedResource: JSON {
+        lastRecorded.first.map { EventCodec.publicData($0.change) } ?? .null
     }
 
     /// Make the group's changes durable. Returns the events made durable, or the failure and the first call it

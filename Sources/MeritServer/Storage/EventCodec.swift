@@ -1,26 +1,145 @@
 import MeritDomain
 import MeritJSON
 
-/// How events are written to and read from the log: one record per transaction, holding a JSON array of events.
+/// How events are written to and read from the log: one record per transaction, holding its events.
 ///
-/// Each stored event is `{id, sequence, type, v, created_at, actor_id, data}`: `type` and the schema version `v`
-/// say how to read `data`, so a log written today still replays after the domain grows. A version newer than
-/// this build knows is refused with a message, never guessed at.
+/// The log writes records of type 2: the transaction's events in the binary form of `BinaryWriter`, each as its
+/// type code and schema version (one byte each), sequence, time, id, actor and then its data. Logs written before
+/// that hold records of type 1, a JSON array of `{id, sequence, type, v, created_at, actor_id, data}`, which are
+/// still read. Either way the type and the schema version say how to read the data, so a log written today still
+/// replays after the domain grows; a version newer than this build knows is refused with a message, never guessed
+/// at.
 enum EventCodec {
-    /// The record type of a transaction's events.
+    /// The record type of a transaction's events as JSON (written by earlier versions; still read).
     static let transactionRecordType: UInt16 = 1
+    /// The record type of a transaction's events in the binary form (written now).
+    static let binaryTransactionRecordType: UInt16 = 2
+
+    /// The codes `code(of:)` gives.
+    static let knownCodes: ClosedRange<UInt8> = 1...12
+
+    /// The binary form's code for each event type: stable, never reused.
+    static func code(of change: Change) -> UInt8 {
+        switch change {
+        case .organizationCreated: return 1
+        case .organizationUpdated: return 2
+        case .keyCreated: return 3
+        case .keyRevoked: return 4
+        case .personCreated: return 5
+        case .personUpdated: return 6
+        case .templateCreated: return 7
+        case .templateUpdated: return 8
+        case .observationCreated: return 9
+        case .objectiveCreated: return 10
+        case .notificationCreated: return 11
+        case .notificationRead: return 12
+        }
+    }
+
+    /// The payload of one transaction's record, in the binary form.
+    static func encodeBinaryTransaction(_ events: [Event]) -> [UInt8] {
+        var writer = BinaryWriter(capacity: 256)
+        writer.varint(events.count)
+        for event in events {
+            writer.byte(code(of: event.change))
+            writer.byte(UInt8(currentVersion))
+            writer.int(event.sequence)
+            writer.timestamp(event.createdAt)
+            writer.id(event.id)
+            writer.optionalString(event.actorID)
+            switch event.change {
+            case .organizationCreated(let organization), .organizationUpdated(let organization):
+                organization.encode(to: &writer)
+            case .keyCreated(let key), .keyRevoked(let key): key.encode(to: &writer)
+            case .personCreated(let person), .personUpdated(let person): person.encode(to: &writer)
+            case .templateCreated(let template), .templateUpdated(let template): template.encode(to: &writer)
+            case .observationCreated(let observation): observation.encode(to: &writer)
+            case .objectiveCreated(let objective): objective.encode(to: &writer)
+            case .notificationCreated(let notification), .notificationRead(let notification):
+                notification.encode(to: &writer)
+            }
+        }
+        return writer.bytes
+    }
+
+    /// The events of one transaction's binary record.
+    static func decodeBinaryTransaction(_ payload: UnsafeRawBufferPointer) throws(DecodingError) -> [Event] {
+        var events: [Event] = []
+        try readBinaryTransaction(payload) { reader, header throws(DecodingError) in
+            let id: ID<Event> = try reader.id()
+            let actorID = try reader.optionalString()
+            events.append(
+                Event(
+                    id: id, sequence: header.sequence, createdAt: header.createdAt, actorID: actorID,
+                    change: try decodeChange(code: header.code, &reader)))
+        }
+        return events
+    }
+
+    /// Hand `apply` the change and sequence of each event of one transaction's binary record, reading only what
+    /// the state keeps.
+    static func replayBinaryTransaction(
+        _ payload: UnsafeRawBufferPointer, _ apply: (Change, _ sequence: Int64) -> Void
+    ) throws(DecodingError) {
+        try readBinaryTransaction(payload) { reader, header throws(DecodingError) in
+            try reader.skipString()
+            try reader.skipOptionalString()
+            apply(try decodeChange(code: header.code, &reader), header.sequence)
+        }
+    }
+
+    /// What precedes an event's id in the binary form.
+    struct BinaryHeader {
+        var code: UInt8
+        var sequence: Int64
+        var createdAt: Timestamp
+    }
+
+    /// Read a binary record's events: `event` reads each one's id, actor and data after its header.
+    private static func readBinaryTransaction(
+        _ payload: UnsafeRawBufferPointer, _ event: (inout BinaryReader, BinaryHeader) throws(DecodingError) -> Void
+    ) throws(DecodingError) {
+        var reader = BinaryReader(payload)
+        let count = try reader.varint()
+        for _ in 0..<count {
+            reader.what = "event"
+            let code = try reader.byte()
+            guard knownCodes.contains(code) else {
+                throw reader.failure("unknown event type code \(code); upgrade merit")
+            }
+            let version = Int64(try reader.byte())
+            guard version >= 1 && version <= currentVersion else {
+                throw reader.failure(
+                    "an event of type code \(code) has schema version \(version); this merit reads up to "
+                        + "\(currentVersion): upgrade merit")
+            }
+            let header = BinaryHeader(code: code, sequence: try reader.int(), createdAt: try reader.timestamp())
+            try event(&reader, header)
+        }
+        guard reader.isAtEnd else { throw reader.failure("data follows the last event") }
+    }
+
+    /// The change an event with type `code` records, read from its binary data.
+    private static func decodeChange(code: UInt8, _ reader: inout BinaryReader) throws(DecodingError) -> Change {
+        switch code {
+        case 1: return .organizationCreated(try Organization(from: &reader))
+        case 2: return .organizationUpdated(try Organization(from: &reader))
+        case 3: return .keyCreated(try APIKey(from: &reader))
+        case 4: return .keyRevoked(try APIKey(from: &reader))
+        case 5: return .personCreated(try Person(from: &reader))
+        case 6: return .personUpdated(try Person(from: &reader))
+        case 7: return .templateCreated(try Template(from: &reader))
+        case 8: return .templateUpdated(try Template(from: &reader))
+        case 9: return .observationCreated(try Observation(from: &reader))
+        case 10: return .objectiveCreated(try Objective(from: &reader))
+        case 11: return .notificationCreated(try Notification(from: &reader))
+        case 12: return .notificationRead(try Notification(from: &reader))
+        default: throw reader.failure("unknown event type code \(code); upgrade merit")
+        }
+    }
 
     /// The schema version written for each event type; readers accept every version up to it.
     static let currentVersion: Int64 = 1
-
-    /// The event as the log stores it.
-    static func stored(_ event: Event) -> JSON {
-        [
-            "id": JSON(event.id), "sequence": .int(event.sequence), "type": .string(event.change.type),
-            "v": .int(currentVersion), "created_at": JSON(event.createdAt), "actor_id": JSON(event.actorID),
-            "data": storedData(event.change),
-        ]
-    }
 
     /// The event as the feed (`events.list`, subscriptions) shows it: `data` is the public resource.
     static func published(_ event: Event) -> JSON {
@@ -51,58 +170,90 @@ enum EventCodec {
         }
     }
 
-    /// The payload of one transaction's record.
-    static func encodeTransaction(_ events: [Event]) -> [UInt8] {
-        var writer = JSONWriter(capacity: 512)
-        writer.write(.array(events.map(stored)))
-        return writer.bytes
-    }
-
-    /// The events of one transaction's record.
+    /// The events of one transaction's JSON record (written by earlier versions).
     static func decodeTransaction(_ payload: UnsafeRawBufferPointer) throws(DecodingError) -> [Event] {
-        let value: JSON
-        do {
-            value = try JSONParser.parse(payload)
-        } catch {
-            throw DecodingError(description: "the record is not JSON: \(error)")
+        let events = try JSONParser.pull(payload) { reader throws(DecodingError) -> [Event] in
+            do throws(JSONParseError) {
+                return try storedArray(&reader) { reader throws(DecodingError) in try decode(&reader, in: payload) }
+            } catch {
+                throw DecodingError(description: "the record is malformed: \(error)")
+            }
         }
-        guard case .array(let events) = value else { throw DecodingError(description: "the record is not an array") }
-        var result: [Event] = []
-        result.reserveCapacity(events.count)
-        for event in events { result.append(try decode(event)) }
-        return result
+        guard let events else { throw DecodingError(description: "the record has data after its events") }
+        return events
     }
 
-    static func decode(_ value: JSON) throws(DecodingError) -> Event {
-        let fields = try StoredFields(value, "event")
-        let type = try fields.string("type")
-        let version = try fields.int("v")
-        guard version >= 1 && version <= currentVersion else {
-            throw DecodingError(
-                description: "event \(fields.optionalString("id") ?? "?") of type \(type) has schema version "
-                    + "\(version); this merit reads up to \(currentVersion): upgrade merit")
+    /// The event that comes next in `reader`, which reads `payload`.
+    static func decode(_ reader: inout JSONParser, in payload: UnsafeRawBufferPointer) throws(DecodingError) -> Event {
+        var id: ID<Event>?, sequence: Int64?, type: String?, version: Int64?, createdAt: Timestamp?
+        var actorID: String?
+        var change: Change?
+        // `data` is read in place when `type` and `v` came first, as this version writes them; otherwise its bytes
+        // are read once the whole envelope is known.
+        var dataBytes: Range<Int>?
+        var dataError: DecodingError?
+        try reader.storedObject("event") { key, reader throws(JSONParseError) in
+            switch key {
+            case "id": id = try reader.id()
+            case "sequence": sequence = try reader.int()
+            case "type": type = try reader.string()
+            case "v": version = try reader.int()
+            case "created_at": createdAt = try reader.timestamp()
+            case "actor_id": actorID = try reader.optionalString()
+            case "data":
+                if let type, let version, (1...currentVersion).contains(version) {
+                    do throws(DecodingError) {
+                        change = try decodeChange(type, &reader)
+                    } catch {
+                        dataError = error
+                        throw JSONParseError(offset: reader.offset, reason: error.description)
+                    }
+                } else {
+                    let start = reader.offset
+                    _ = try reader.value()
+                    dataBytes = start..<reader.offset
+                }
+            default: return false
+            }
+            return true
         }
-        let data = fields.object["data"] ?? .null
-        let change: Change
-        switch type {
-        case "organization.created": change = .organizationCreated(try Organization(stored: data))
-        case "organization.updated": change = .organizationUpdated(try Organization(stored: data))
-        case "key.created": change = .keyCreated(try APIKey(stored: data))
-        case "key.revoked": change = .keyRevoked(try APIKey(stored: data))
-        case "person.created": change = .personCreated(try Person(stored: data))
-        case "person.updated": change = .personUpdated(try Person(stored: data))
-        case "template.created": change = .templateCreated(try Template(stored: data))
-        case "template.updated": change = .templateUpdated(try Template(stored: data))
-        case "observation.created": change = .observationCreated(try Observation(stored: data))
-        case "objective.created": change = .objectiveCreated(try Objective(stored: data))
-        case "notification.created": change = .notificationCreated(try Notification(stored: data))
-        case "notification.read": change = .notificationRead(try Notification(stored: data))
-        default: throw DecodingError(description: "unknown event type \(type); upgrade merit")
+        if let dataError { throw dataError }
+        let eventType = try required(type, "event", "type")
+        let eventVersion = try required(version, "event", "v")
+        guard eventVersion >= 1 && eventVersion <= currentVersion else {
+            throw DecodingError(
+                description: "event \(id?.rawValue ?? "?") of type \(eventType) has schema version \(eventVersion); "
+                    + "this merit reads up to \(currentVersion): upgrade merit")
+        }
+        if change == nil, let dataBytes {
+            let decoded = try JSONParser.pull(UnsafeRawBufferPointer(rebasing: payload[dataBytes])) {
+                reader throws(DecodingError) in try decodeChange(eventType, &reader)
+            }
+            change = decoded
         }
         return Event(
-            id: try fields.id("id"), sequence: try fields.int("sequence"),
-            createdAt: try fields.timestamp("created_at"),
-            actorID: fields.optionalString("actor_id"), change: change)
+            id: try required(id, "event", "id"), sequence: try required(sequence, "event", "sequence"),
+            createdAt: try required(createdAt, "event", "created_at"), actorID: actorID,
+            change: try required(change, "event", "data"))
+    }
+
+    /// The change an event of `type` records, read from its `data`.
+    static func decodeChange(_ type: String, _ reader: inout JSONParser) throws(DecodingError) -> Change {
+        switch type {
+        case "person.updated": return .personUpdated(try Person(stored: &reader))
+        case "person.created": return .personCreated(try Person(stored: &reader))
+        case "organization.created": return .organizationCreated(try Organization(stored: &reader))
+        case "organization.updated": return .organizationUpdated(try Organization(stored: &reader))
+        case "key.created": return .keyCreated(try APIKey(stored: &reader))
+        case "key.revoked": return .keyRevoked(try APIKey(stored: &reader))
+        case "template.created": return .templateCreated(try Template(stored: &reader))
+        case "template.updated": return .templateUpdated(try Template(stored: &reader))
+        case "observation.created": return .observationCreated(try Observation(stored: &reader))
+        case "objective.created": return .objectiveCreated(try Objective(stored: &reader))
+        case "notification.created": return .notificationCreated(try Notification(stored: &reader))
+        case "notification.read": return .notificationRead(try Notification(stored: &reader))
+        default: throw DecodingError(description: "unknown event type \(type); upgrade merit")
+        }
     }
 }
 
@@ -127,44 +278,42 @@ enum SnapshotCodec {
     }
 
     static func decode(_ payload: UnsafeRawBufferPointer) throws(DecodingError) -> State {
-        let value: JSON
-        do {
-            value = try JSONParser.parse(payload)
-        } catch {
-            throw DecodingError(description: "the snapshot is not JSON: \(error)")
+        let state = try JSONParser.pull(payload) { reader throws(DecodingError) -> State in
+            var version: Int64?, lastEventSequence: Int64?, organization: Organization?, keys: [APIKey] = []
+            var people: [Person] = [], templates: [Template] = [], observations: [Observation] = []
+            var objectives: [Objective] = [], notifications: [Notification] = []
+            try reader.storedObject("snapshot") { key, reader throws(JSONParseError) in
+                switch key {
+                case "format":
+                    let format = try reader.int()
+                    guard format >= 1 && format <= self.format else {
+                        throw JSONParseError(
+                            offset: reader.offset,
+                            reason: "the snapshot has format \(format); this merit reads up to \(self.format)")
+                    }
+                    version = format
+                case "last_event_sequence": lastEventSequence = try reader.int()
+                case "organization":
+                    if try !reader.null() { organization = try stored(&reader, Organization.init(stored:)) }
+                case "keys": keys = try storedArray(&reader, APIKey.init(stored:))
+                case "people": people = try storedArray(&reader, Person.init(stored:))
+                case "templates": templates = try storedArray(&reader, Template.init(stored:))
+                case "observations":
+                    observations = try storedArray(&reader, Observation.init(stored:))
+                case "objectives": objectives = try storedArray(&reader, Objective.init(stored:))
+                case "notifications":
+                    notifications = try storedArray(&reader, Notification.init(stored:))
+                default: return false
+                }
+                return true
+            }
+            _ = try required(version, "snapshot", "format")
+            return State(
+                organization: organization, keys: keys, people: people, templates: templates,
+                observations: observations, objectives: objectives, notifications: notifications,
+                lastEventSequence: try required(lastEventSequence, "snapshot", "last_event_sequence"))
         }
-        let fields = try StoredFields(value, "snapshot")
-        let version = try fields.int("format")
-        guard version >= 1 && version <= format else {
-            throw DecodingError(description: "the snapshot has format \(version); this merit reads up to \(format)")
-        }
-        var organization: Organization?
-        if let stored = fields.object["organization"], !stored.isNull {
-            organization = try Organization(stored: stored)
-        }
-        var keys: [APIKey] = []
-        for key in fields.object["keys"]?.arrayValue ?? [] { keys.append(try APIKey(stored: key)) }
-        var people: [Person] = []
-        for person in fields.object["people"]?.arrayValue ?? [] { people.append(try Person(stored: person)) }
-        var templates: [Template] = []
-        for template in fields.object["templates"]?.arrayValue ?? [] {
-            templates.append(try Template(stored: template))
-        }
-        var observations: [Observation] = []
-        for observation in fields.object["observations"]?.arrayValue ?? [] {
-            observations.append(try Observation(stored: observation))
-        }
-        var objectives: [Objective] = []
-        for objective in fields.object["objectives"]?.arrayValue ?? [] {
-            objectives.append(try Objective(stored: objective))
-        }
-        var notifications: [Notification] = []
-        for notification in fields.object["notifications"]?.arrayValue ?? [] {
-            notifications.append(try Notification(stored: notification))
-        }
-        return State(
-            organization: organization, keys: keys, people: people, templates: templates, observations: observations,
-            objectives: objectives, notifications: notifications,
-            lastEventSequence: try fields.int("last_event_sequence"))
+        guard let state else { throw DecodingError(description: "the snapshot has data after its state") }
+        return state
     }
 }

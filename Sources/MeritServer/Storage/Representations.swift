@@ -6,56 +6,94 @@ struct DecodingError: Error, CustomStringConvertible {
     var description: String
 }
 
-/// Reads fields of a stored record; every error names the field, so a bad record is easy to find.
-struct StoredFields {
-    let object: JSONObject
-    let what: String
-
-    init(_ value: JSON, _ what: String) throws(DecodingError) {
-        guard case .object(let object) = value else { throw DecodingError(description: "\(what) is not an object") }
-        self.object = object
-        self.what = what
+/// Reading stored records: the log's events and the snapshots, pulled member by member straight into the domain's
+/// types (replay reads a million of them a second, so no tree is built). Every error names the field.
+extension JSONParser {
+    /// Read the object that comes next, handing each member's key to `member`, which reads its value and returns
+    /// `true`, or returns `false` to have it skipped (members a later version added). Errors name `what.key`.
+    mutating func storedObject(
+        _ what: String, _ member: (JSONKey, inout JSONParser) throws(JSONParseError) -> Bool
+    ) throws(DecodingError) {
+        var key: JSONKey?
+        do {
+            try beginObject()
+            while let next = try nextKey() {
+                key = next
+                if try !member(next, &self) { _ = try value() }
+            }
+        } catch {
+            throw DecodingError(description: "\(what)\(key.map { "." + $0.text } ?? "") is malformed: \(error)")
+        }
     }
 
-    func string(_ key: String) throws(DecodingError) -> String {
-        guard case .string(let value)? = object[key] else { throw missing(key) }
+    mutating func optionalString() throws(JSONParseError) -> String? {
+        try null() ? nil : try string()
+    }
+
+    mutating func timestamp() throws(JSONParseError) -> Timestamp {
+        let start = offset
+        guard let timestamp = try withStringBytes(Timestamp.init(rfc3339Bytes:)) else {
+            throw JSONParseError(offset: start, reason: "expected an RFC 3339 timestamp")
+        }
+        return timestamp
+    }
+
+    mutating func optionalTimestamp() throws(JSONParseError) -> Timestamp? {
+        try null() ? nil : try timestamp()
+    }
+
+    mutating func day() throws(JSONParseError) -> Day {
+        let start = offset
+        guard let day = Day(try string()) else { throw JSONParseError(offset: start, reason: "expected a date") }
+        return day
+    }
+
+    mutating func optionalDay() throws(JSONParseError) -> Day? {
+        try null() ? nil : try day()
+    }
+
+    mutating func id<Entity>(_ type: Entity.Type = Entity.self) throws(JSONParseError) -> ID<Entity> {
+        ID(trusted: try string())
+    }
+
+    mutating func optionalID<Entity>(_ type: Entity.Type = Entity.self) throws(JSONParseError) -> ID<Entity>? {
+        try null() ? nil : ID(trusted: try string())
+    }
+
+    mutating func enumeration<Value: RawRepresentable<String>>(_ type: Value.Type) throws(JSONParseError) -> Value {
+        let start = offset
+        guard let value = Value(rawValue: try string()) else {
+            throw JSONParseError(offset: start, reason: "expected one of the known values")
+        }
         return value
     }
+}
 
-    func optionalString(_ key: String) -> String? { object[key]?.stringValue }
-
-    func int(_ key: String) throws(DecodingError) -> Int64 {
-        guard let value = object[key]?.intValue else { throw missing(key) }
-        return value
+/// A value read by `decode` inside a member of `storedObject`, whose errors are parse errors.
+func stored<Value>(_ reader: inout JSONParser, _ decode: (inout JSONParser) throws(DecodingError) -> Value)
+    throws(JSONParseError) -> Value
+{
+    do throws(DecodingError) {
+        return try decode(&reader)
+    } catch {
+        throw JSONParseError(offset: reader.offset, reason: error.description)
     }
+}
 
-    func bool(_ key: String) throws(DecodingError) -> Bool {
-        guard case .bool(let value)? = object[key] else { throw missing(key) }
-        return value
-    }
+/// The array that comes next, each element read by `decode`.
+func storedArray<Value>(_ reader: inout JSONParser, _ decode: (inout JSONParser) throws(DecodingError) -> Value)
+    throws(JSONParseError) -> [Value]
+{
+    var values: [Value] = []
+    try reader.beginArray()
+    while try reader.nextElement() { values.append(try stored(&reader, decode)) }
+    return values
+}
 
-    func timestamp(_ key: String) throws(DecodingError) -> Timestamp {
-        guard let value = Timestamp(rfc3339: try string(key)) else { throw missing(key) }
-        return value
-    }
-
-    func optionalTimestamp(_ key: String) throws(DecodingError) -> Timestamp? {
-        guard let text = optionalString(key) else { return nil }
-        guard let value = Timestamp(rfc3339: text) else { throw missing(key) }
-        return value
-    }
-
-    func id<Entity>(_ key: String, _ type: Entity.Type = Entity.self) throws(DecodingError) -> ID<Entity> {
-        ID(trusted: try string(key))
-    }
-
-    func optionalID<Entity>(_ key: String, _ type: Entity.Type = Entity.self) -> ID<Entity>? {
-        optionalString(key).map { ID(trusted: $0) }
-    }
-
-    func missing(_ key: String) -> DecodingError {
-        DecodingError(description: "\(what).\(key) is missing or malformed")
-    }
+/// The value of a required member, or the error naming it.
+func required<Value>(_ value: Value?, _ what: String, _ key: String) throws(DecodingError) -> Value {
+    guard let value else { throw DecodingError(description: "\(what).\(key) is missing") }
+    return value
 }
 
 extension JSON {
@@ -80,12 +118,23 @@ extension Organization {
         ]
     }
 
-    init(stored value: JSON) throws(DecodingError) {
-        let fields = try StoredFields(value, "organization")
+    init(stored reader: inout JSONParser) throws(DecodingError) {
+        var id: ID<Organization>?, name: String?, settings = Settings(), createdAt: Timestamp?, updatedAt: Timestamp?
+        try reader.storedObject("organization") { key, reader throws(JSONParseError) in
+            switch key {
+            case "id": id = try reader.id()
+            case "name": name = try reader.string()
+            case "settings": settings = try stored(&reader, Settings.init(stored:))
+            case "created_at": createdAt = try reader.timestamp()
+            case "updated_at": updatedAt = try reader.timestamp()
+            default: return false
+            }
+            return true
+        }
         self.init(
-            id: try fields.id("id"), name: try fields.string("name"),
-            settings: try Settings(stored: fields.object["settings"] ?? .object([:])),
-            createdAt: try fields.timestamp("created_at"), updatedAt: try fields.timestamp("updated_at"))
+            id: try required(id, "organization", "id"), name: try required(name, "organization", "name"),
+            settings: settings, createdAt: try required(createdAt, "organization", "created_at"),
+            updatedAt: try required(updatedAt, "organization", "updated_at"))
     }
 }
 
@@ -97,12 +146,18 @@ extension Organization.Settings {
         ]
     }
 
-    init(stored value: JSON) throws(DecodingError) {
-        let fields = try StoredFields(value, "settings")
-        // Settings added by later versions fall back to their defaults when an older log lacks them.
-        self.init(
-            feedbackMinimumResponses: Int(fields.object["feedback_min_responses"]?.intValue ?? 1),
-            summaryReviewWorkflow: fields.object["summary_review_workflow"]?.boolValue ?? false)
+    /// Settings added by later versions keep their defaults when an older log lacks them.
+    init(stored reader: inout JSONParser) throws(DecodingError) {
+        var settings = Organization.Settings()
+        try reader.storedObject("settings") { key, reader throws(JSONParseError) in
+            switch key {
+            case "feedback_min_responses": settings.feedbackMinimumResponses = Int(try reader.int())
+            case "summary_review_workflow": settings.summaryReviewWorkflow = try reader.bool()
+            default: return false
+            }
+            return true
+        }
+        self = settings
     }
 }
 
@@ -118,14 +173,32 @@ extension Person {
         ]
     }
 
-    init(stored value: JSON) throws(DecodingError) {
-        let fields = try StoredFields(value, "person")
-        guard let role = Role(rawValue: try fields.string("role")) else { throw fields.missing("role") }
+    init(stored reader: inout JSONParser) throws(DecodingError) {
+        var id: ID<Person>?, name: String?, email: String?, role: Role?, managerID: ID<Person>?, squad: String?
+        var reviewTemplateID: String?, isAdmin: Bool?, createdAt: Timestamp?, updatedAt: Timestamp?
+        try reader.storedObject("person") { key, reader throws(JSONParseError) in
+            switch key {
+            case "id": id = try reader.id()
+            case "name": name = try reader.string()
+            case "email": email = try reader.string()
+            case "role": role = try reader.enumeration(Role.self)
+            case "manager_id": managerID = try reader.optionalID()
+            case "squad": squad = try reader.optionalString()
+            case "review_template_id": reviewTemplateID = try reader.optionalString()
+            case "is_admin": isAdmin = try reader.bool()
+            case "created_at": createdAt = try reader.timestamp()
+            case "updated_at": updatedAt = try reader.timestamp()
+            default: return false
+            }
+            return true
+        }
         self.init(
-            id: try fields.id("id"), name: try fields.string("name"), email: try fields.string("email"), role: role,
-            managerID: fields.optionalID("manager_id"), squad: fields.optionalString("squad"),
-            reviewTemplateID: fields.optionalString("review_template_id"), isAdmin: try fields.bool("is_admin"),
-            createdAt: try fields.timestamp("created_at"), updatedAt: try fields.timestamp("updated_at"))
+            id: try required(id, "person", "id"), name: try required(name, "person", "name"),
+            email: try required(email, "person", "email"), role: try required(role, "person", "role"),
+            managerID: managerID, squad: squad, reviewTemplateID: reviewTemplateID,
+            isAdmin: try required(isAdmin, "person", "is_admin"),
+            createdAt: try required(createdAt, "person", "created_at"),
+            updatedAt: try required(updatedAt, "person", "updated_at"))
     }
 }
 
@@ -147,32 +220,28 @@ extension APIKey {
         return .object(object)
     }
 
-    init(stored value: JSON) throws(DecodingError) {
-        let fields = try StoredFields(value, "key")
-        var scopes: [Scope] = []
-        for scope in fields.object["scopes"]?.arrayValue ?? [] {
-            guard let name = scope.stringValue, let known = Scope(rawValue: name) else {
-                throw fields.missing("scopes")
+    init(stored reader: inout JSONParser) throws(DecodingError) {
+        var id: ID<APIKey>?, name: String?, scopes: [Scope] = [], personID: ID<Person>?, secretHash: String?
+        var createdAt: Timestamp?, revokedAt: Timestamp?
+        try reader.storedObject("key") { key, reader throws(JSONParseError) in
+            switch key {
+            case "id": id = try reader.id()
+            case "name": name = try reader.string()
+            case "scopes":
+                try reader.beginArray()
+                while try reader.nextElement() { scopes.append(try reader.enumeration(Scope.self)) }
+            case "person_id": personID = try reader.optionalID()
+            case "secret_sha256": secretHash = try reader.string()
+            case "created_at": createdAt = try reader.timestamp()
+            case "revoked_at": revokedAt = try reader.optionalTimestamp()
+            default: return false
             }
-            scopes.append(known)
+            return true
         }
         self.init(
-            id: try fields.id("id"), name: try fields.string("name"), scopes: scopes,
-            personID: fields.optionalID("person_id"), secretHash: try fields.string("secret_sha256"),
-            createdAt: try fields.timestamp("created_at"), revokedAt: try fields.optionalTimestamp("revoked_at"))
-    }
-}
-
-extension StoredFields {
-    func day(_ key: String) throws(DecodingError) -> Day {
-        guard let day = Day(try string(key)) else { throw missing(key) }
-        return day
-    }
-
-    func optionalDay(_ key: String) throws(DecodingError) -> Day? {
-        guard let text = optionalString(key) else { return nil }
-        guard let day = Day(text) else { throw missing(key) }
-        return day
+            id: try required(id, "key", "id"), name: try required(name, "key", "name"), scopes: scopes,
+            personID: personID, secretHash: try required(secretHash, "key", "secret_sha256"),
+            createdAt: try required(createdAt, "key", "created_at"), revokedAt: revokedAt)
     }
 }
 
@@ -194,20 +263,45 @@ extension Template {
         ]
     }
 
-    init(stored value: JSON) throws(DecodingError) {
-        let fields = try StoredFields(value, "template")
-        var items: [Item] = []
-        for item in fields.object["items"]?.arrayValue ?? [] {
-            let itemFields = try StoredFields(item, "template item")
-            items.append(
-                Item(
-                    id: try itemFields.id("id"), area: try itemFields.string("area"),
-                    label: try itemFields.string("label"), isMandatory: try itemFields.bool("is_mandatory"),
-                    sortOrder: Int(try itemFields.int("sort_order"))))
+    init(stored reader: inout JSONParser) throws(DecodingError) {
+        var id: ID<Template>?, name: String?, items: [Item] = [], createdAt: Timestamp?, updatedAt: Timestamp?
+        try reader.storedObject("template") { key, reader throws(JSONParseError) in
+            switch key {
+            case "id": id = try reader.id()
+            case "name": name = try reader.string()
+            case "items": items = try storedArray(&reader, Item.init(stored:))
+            case "created_at": createdAt = try reader.timestamp()
+            case "updated_at": updatedAt = try reader.timestamp()
+            default: return false
+            }
+            return true
         }
         self.init(
-            id: try fields.id("id"), name: try fields.string("name"), items: items,
-            createdAt: try fields.timestamp("created_at"), updatedAt: try fields.timestamp("updated_at"))
+            id: try required(id, "template", "id"), name: try required(name, "template", "name"), items: items,
+            createdAt: try required(createdAt, "template", "created_at"),
+            updatedAt: try required(updatedAt, "template", "updated_at"))
+    }
+}
+
+extension Template.Item {
+    init(stored reader: inout JSONParser) throws(DecodingError) {
+        var id: ID<Template.Item>?, area: String?, label: String?, isMandatory: Bool?, sortOrder: Int64?
+        try reader.storedObject("template item") { key, reader throws(JSONParseError) in
+            switch key {
+            case "id": id = try reader.id()
+            case "area": area = try reader.string()
+            case "label": label = try reader.string()
+            case "is_mandatory": isMandatory = try reader.bool()
+            case "sort_order": sortOrder = try reader.int()
+            default: return false
+            }
+            return true
+        }
+        self.init(
+            id: try required(id, "template item", "id"), area: try required(area, "template item", "area"),
+            label: try required(label, "template item", "label"),
+            isMandatory: try required(isMandatory, "template item", "is_mandatory"),
+            sortOrder: Int(try required(sortOrder, "template item", "sort_order")))
     }
 }
 
@@ -222,12 +316,28 @@ extension Observation {
         ]
     }
 
-    init(stored value: JSON) throws(DecodingError) {
-        let fields = try StoredFields(value, "observation")
+    init(stored reader: inout JSONParser) throws(DecodingError) {
+        var id: ID<Observation>?, employeeID: ID<Person>?, authorID: String?, text: String?, observedOn: Day?
+        var createdAt: Timestamp?
+        try reader.storedObject("observation") { key, reader throws(JSONParseError) in
+            switch key {
+            case "id": id = try reader.id()
+            case "employee_id": employeeID = try reader.id()
+            case "author_id": authorID = try reader.string()
+            case "text": text = try reader.string()
+            case "observed_on": observedOn = try reader.day()
+            case "created_at": createdAt = try reader.timestamp()
+            default: return false
+            }
+            return true
+        }
         self.init(
-            id: try fields.id("id"), employeeID: try fields.id("employee_id"), authorID: try fields.string("author_id"),
-            text: try fields.string("text"), observedOn: try fields.day("observed_on"),
-            createdAt: try fields.timestamp("created_at"))
+            id: try required(id, "observation", "id"),
+            employeeID: try required(employeeID, "observation", "employee_id"),
+            authorID: try required(authorID, "observation", "author_id"),
+            text: try required(text, "observation", "text"),
+            observedOn: try required(observedOn, "observation", "observed_on"),
+            createdAt: try required(createdAt, "observation", "created_at"))
     }
 }
 
@@ -242,14 +352,31 @@ extension Objective {
         ]
     }
 
-    init(stored value: JSON) throws(DecodingError) {
-        let fields = try StoredFields(value, "objective")
-        guard let status = Status(rawValue: try fields.string("status")) else { throw fields.missing("status") }
+    init(stored reader: inout JSONParser) throws(DecodingError) {
+        var id: ID<Objective>?, employeeID: ID<Person>?, authorID: String?, title: String?, description: String?
+        var dueDate: Day?, status: Status?, createdAt: Timestamp?, updatedAt: Timestamp?
+        try reader.storedObject("objective") { key, reader throws(JSONParseError) in
+            switch key {
+            case "id": id = try reader.id()
+            case "employee_id": employeeID = try reader.id()
+            case "author_id": authorID = try reader.string()
+            case "title": title = try reader.string()
+            case "description": description = try reader.optionalString()
+            case "due_date": dueDate = try reader.optionalDay()
+            case "status": status = try reader.enumeration(Status.self)
+            case "created_at": createdAt = try reader.timestamp()
+            case "updated_at": updatedAt = try reader.timestamp()
+            default: return false
+            }
+            return true
+        }
         self.init(
-            id: try fields.id("id"), employeeID: try fields.id("employee_id"), authorID: try fields.string("author_id"),
-            title: try fields.string("title"), description: fields.optionalString("description"),
-            dueDate: try fields.optionalDay("due_date"), status: status, createdAt: try fields.timestamp("created_at"),
-            updatedAt: try fields.timestamp("updated_at"))
+            id: try required(id, "objective", "id"), employeeID: try required(employeeID, "objective", "employee_id"),
+            authorID: try required(authorID, "objective", "author_id"),
+            title: try required(title, "objective", "title"), description: description, dueDate: dueDate,
+            status: try required(status, "objective", "status"),
+            createdAt: try required(createdAt, "objective", "created_at"),
+            updatedAt: try required(updatedAt, "objective", "updated_at"))
     }
 }
 
@@ -270,12 +397,28 @@ extension Notification {
         return .object(object)
     }
 
-    init(stored value: JSON) throws(DecodingError) {
-        let fields = try StoredFields(value, "notification")
-        guard let kind = Kind(rawValue: try fields.string("kind")) else { throw fields.missing("kind") }
+    init(stored reader: inout JSONParser) throws(DecodingError) {
+        var id: ID<Notification>?, recipientID: ID<Person>?, kind: Kind?, subjectID: String?, message: String?
+        var createdAt: Timestamp?, readAt: Timestamp?
+        try reader.storedObject("notification") { key, reader throws(JSONParseError) in
+            switch key {
+            case "id": id = try reader.id()
+            case "recipient_id": recipientID = try reader.id()
+            case "kind": kind = try reader.enumeration(Kind.self)
+            case "subject_id": subjectID = try reader.string()
+            case "message": message = try reader.string()
+            case "created_at": createdAt = try reader.timestamp()
+            case "read_at": readAt = try reader.optionalTimestamp()
+            default: return false
+            }
+            return true
+        }
         self.init(
-            id: try fields.id("id"), recipientID: try fields.id("recipient_id"), kind: kind,
-            subjectID: try fields.string("subject_id"), message: try fields.string("message"),
-            createdAt: try fields.timestamp("created_at"), readAt: try fields.optionalTimestamp("read_at"))
+            id: try required(id, "notification", "id"),
+            recipientID: try required(recipientID, "notification", "recipient_id"),
+            kind: try required(kind, "notification", "kind"),
+            subjectID: try required(subjectID, "notification", "subject_id"),
+            message: try required(message, "notification", "message"),
+            createdAt: try required(createdAt, "notification", "created_at"), readAt: readAt)
     }
 }

@@ -1,0 +1,367 @@
+import MeritDomain
+
+/// The compact binary form in which the log stores events: what replay reads a million of a second.
+///
+/// Integers are little-endian and fixed-width; a string is its UTF-8 length as an unsigned LEB128 varint, then its
+/// bytes; an optional value is a byte, 0 for none or 1 followed by the value; a timestamp is its milliseconds and a
+/// day its days since the epoch. Enumerations are stored by name, so that reordering their cases changes nothing
+/// on disk. The wire (JSON) never sees this form.
+struct BinaryWriter {
+    private(set) var bytes: [UInt8]
+
+    init(capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    mutating func byte(_ value: UInt8) { bytes.append(value) }
+
+    mutating func bool(_ value: Bool) { bytes.append(value ? 1 : 0) }
+
+    mutating func uint32(_ value: UInt32) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func int(_ value: Int64) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func varint(_ value: Int) {
+        var remaining = UInt(value)
+        while remaining >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: remaining) | 0x80)
+            remaining >>= 7
+        }
+        bytes.append(UInt8(remaining))
+    }
+
+    mutating func string(_ value: String) {
+        var value = value
+        value.withUTF8 { utf8 in
+            varint(utf8.count)
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
+    mutating func optionalString(_ value: String?) {
+        guard let value else { return byte(0) }
+        byte(1)
+        string(value)
+    }
+
+    mutating func id<Entity>(_ value: ID<Entity>) { string(value.rawValue) }
+
+    mutating func optionalID<Entity>(_ value: ID<Entity>?) { optionalString(value?.rawValue) }
+
+    mutating func timestamp(_ value: Timestamp) { int(value.milliseconds) }
+
+    mutating func optionalTimestamp(_ value: Timestamp?) {
+        guard let value else { return byte(0) }
+        byte(1)
+        timestamp(value)
+    }
+
+    mutating func day(_ value: Day) { int(value.daysSinceEpoch) }
+
+    mutating func optionalDay(_ value: Day?) {
+        guard let value else { return byte(0) }
+        byte(1)
+        day(value)
+    }
+}
+
+/// Reads what `BinaryWriter` wrote; every read checks the bounds, and errors name the byte offset.
+struct BinaryReader {
+    private let base: UnsafePointer<UInt8>?
+    private let end: Int
+    private(set) var offset = 0
+    /// What is being read, for error messages ("person").
+    var what = "record"
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        end = bytes.count
+    }
+
+    var isAtEnd: Bool { offset == end }
+
+    func failure(_ problem: String) -> DecodingError {
+        DecodingError(description: "\(what): \(problem) at byte \(offset)")
+    }
+
+    @inline(__always)
+    private mutating func take(_ count: Int) throws(DecodingError) -> UnsafePointer<UInt8> {
+        guard count >= 0, end - offset >= count, let base else { throw failure("the data ends too soon") }
+        defer { offset += count }
+        return base + offset
+    }
+
+    mutating func byte() throws(DecodingError) -> UInt8 { try take(1).pointee }
+
+    mutating func bool() throws(DecodingError) -> Bool {
+        switch try byte() {
+        case 0: return false
+        case 1: return true
+        default: throw failure("a boolean is neither 0 nor 1")
+        }
+    }
+
+    mutating func uint32() throws(DecodingError) -> UInt32 {
+        UInt32(littleEndian: UnsafeRawPointer(try take(4)).loadUnaligned(as: UInt32.self))
+    }
+
+    mutating func int() throws(DecodingError) -> Int64 {
+        Int64(littleEndian: UnsafeRawPointer(try take(8)).loadUnaligned(as: Int64.self))
+    }
+
+    mutating func varint() throws(DecodingError) -> Int {
+        var value = 0
+        var shift = 0
+        while true {
+            let next = try byte()
+            guard shift < 63 else { throw failure("a length is too long") }
+            value |= Int(next & 0x7F) << shift
+            if next < 0x80 { return value }
+            shift += 7
+        }
+    }
+
+    mutating func string() throws(DecodingError) -> String {
+        let count = try varint()
+        let start = try take(count)
+        return String(unsafeUninitializedCapacity: count) { buffer in
+            buffer.baseAddress!.update(from: start, count: count)
+            return count
+        }
+    }
+
+    /// Whether an optional value follows (reading its tag).
+    mutating func present() throws(DecodingError) -> Bool {
+        switch try byte() {
+        case 0: return false
+        case 1: return true
+        default: throw failure("an optional value has tag neither 0 nor 1")
+        }
+    }
+
+    mutating func optionalString() throws(DecodingError) -> String? { try present() ? try string() : nil }
+
+    mutating func id<Entity>(_ type: Entity.Type = Entity.self) throws(DecodingError) -> ID<Entity> {
+        ID(trusted: try string())
+    }
+
+    mutating func optionalID<Entity>(_ type: Entity.Type = Entity.self) throws(DecodingError) -> ID<Entity>? {
+        try present() ? ID(trusted: try string()) : nil
+    }
+
+    mutating func timestamp() throws(DecodingError) -> Timestamp { Timestamp(milliseconds: try int()) }
+
+    mutating func optionalTimestamp() throws(DecodingError) -> Timestamp? { try present() ? try timestamp() : nil }
+
+    mutating func day() throws(DecodingError) -> Day { Day(daysSinceEpoch: try int()) }
+
+    mutating func optionalDay() throws(DecodingError) -> Day? { try present() ? try day() : nil }
+
+    mutating func enumeration<Value: RawRepresentable<String>>(_ type: Value.Type) throws(DecodingError) -> Value {
+        let name = try string()
+        guard let value = Value(rawValue: name) else { throw failure("unknown value \"\(name)\"") }
+        return value
+    }
+
+    /// Skip a string without building it.
+    mutating func skipString() throws(DecodingError) {
+        _ = try take(try varint())
+    }
+
+    /// Skip an optional string without building it.
+    mutating func skipOptionalString() throws(DecodingError) {
+        if try present() { try skipString() }
+    }
+}
+
+// MARK: - The domain's types
+
+extension Organization {
+    func encode(to writer: inout BinaryWriter) {
+        writer.id(id)
+        writer.string(name)
+        writer.int(Int64(settings.feedbackMinimumResponses))
+        writer.bool(settings.summaryReviewWorkflow)
+        writer.timestamp(createdAt)
+        writer.timestamp(updatedAt)
+    }
+
+    init(from reader: inout BinaryReader) throws(DecodingError) {
+        reader.what = "organization"
+        self.init(
+            id: try reader.id(), name: try reader.string(),
+            settings: Settings(
+                feedbackMinimumResponses: Int(try reader.int()), summaryReviewWorkflow: try reader.bool()),
+            createdAt: try reader.timestamp(), updatedAt: try reader.timestamp())
+    }
+}
+
+extension APIKey {
+    func encode(to writer: inout BinaryWriter) {
+        writer.id(id)
+        writer.string(name)
+        writer.varint(scopes.count)
+        for scope in scopes { writer.string(scope.rawValue) }
+        writer.optionalID(personID)
+        writer.string(secretHash)
+        writer.timestamp(createdAt)
+        writer.optionalTimestamp(revokedAt)
+    }
+
+    init(from reader: inout BinaryReader) throws(DecodingError) {
+        reader.what = "key"
+        let id: ID<APIKey> = try reader.id()
+        let name = try reader.string()
+        var scopes: [Scope] = []
+        for _ in 0..<(try reader.varint()) { scopes.append(try reader.enumeration(Scope.self)) }
+        self.init(
+            id: id, name: name, scopes: scopes, personID: try reader.optionalID(), secretHash: try reader.string(),
+            createdAt: try reader.timestamp(), revokedAt: try reader.optionalTimestamp())
+    }
+}
+
+extension Person {
+    func encode(to writer: inout BinaryWriter) {
+        writer.id(id)
+        writer.string(name)
+        writer.string(email)
+        writer.byte(role.code)
+        writer.optionalID(managerID)
+        writer.optionalString(squad)
+        writer.optionalString(reviewTemplateID)
+        writer.bool(isAdmin)
+        writer.timestamp(createdAt)
+        writer.timestamp(updatedAt)
+    }
+
+    init(from reader: inout BinaryReader) throws(DecodingError) {
+        reader.what = "person"
+        self.init(
+            id: try reader.id(), name: try reader.string(), email: try reader.string(),
+            role: try Role(code: reader.byte(), reader), managerID: try reader.optionalID(),
+            squad: try reader.optionalString(), reviewTemplateID: try reader.optionalString(),
+            isAdmin: try reader.bool(), createdAt: try reader.timestamp(), updatedAt: try reader.timestamp())
+    }
+}
+
+extension Person.Role {
+    /// The role's code in the binary form: stable, never reused.
+    var code: UInt8 {
+        switch self {
+        case .employee: return 1
+        case .lead: return 2
+        case .manager: return 3
+        case .head: return 4
+        case .executive: return 5
+        }
+    }
+
+    init(code: UInt8, _ reader: BinaryReader) throws(DecodingError) {
+        switch code {
+        case 1: self = .employee
+        case 2: self = .lead
+        case 3: self = .manager
+        case 4: self = .head
+        case 5: self = .executive
+        default: throw reader.failure("unknown role code \(code)")
+        }
+    }
+}
+
+extension Template {
+    func encode(to writer: inout BinaryWriter) {
+        writer.id(id)
+        writer.string(name)
+        writer.varint(items.count)
+        for item in items {
+            writer.id(item.id)
+            writer.string(item.area)
+            writer.string(item.label)
+            writer.bool(item.isMandatory)
+            writer.int(Int64(item.sortOrder))
+        }
+        writer.timestamp(createdAt)
+        writer.timestamp(updatedAt)
+    }
+
+    init(from reader: inout BinaryReader) throws(DecodingError) {
+        reader.what = "template"
+        let id: ID<Template> = try reader.id()
+        let name = try reader.string()
+        var items: [Item] = []
+        for _ in 0..<(try reader.varint()) {
+            items.append(
+                Item(
+                    id: try reader.id(), area: try reader.string(), label: try reader.string(),
+                    isMandatory: try reader.bool(), sortOrder: Int(try reader.int())))
+        }
+        self.init(
+            id: id, name: name, items: items, createdAt: try reader.timestamp(), updatedAt: try reader.timestamp())
+    }
+}
+
+extension Observation {
+    func encode(to writer: inout BinaryWriter) {
+        writer.id(id)
+        writer.id(employeeID)
+        writer.string(authorID)
+        writer.string(text)
+        writer.day(observedOn)
+        writer.timestamp(createdAt)
+    }
+
+    init(from reader: inout BinaryReader) throws(DecodingError) {
+        reader.what = "observation"
+        self.init(
+            id: try reader.id(), employeeID: try reader.id(), authorID: try reader.string(), text: try reader.string(),
+            observedOn: try reader.day(), createdAt: try reader.timestamp())
+    }
+}
+
+extension Objective {
+    func encode(to writer: inout BinaryWriter) {
+        writer.id(id)
+        writer.id(employeeID)
+        writer.string(authorID)
+        writer.string(title)
+        writer.optionalString(description)
+        writer.optionalDay(dueDate)
+        writer.string(status.rawValue)
+        writer.timestamp(createdAt)
+        writer.timestamp(updatedAt)
+    }
+
+    init(from reader: inout BinaryReader) throws(DecodingError) {
+        reader.what = "objective"
+        self.init(
+            id: try reader.id(), employeeID: try reader.id(), authorID: try reader.string(),
+            title: try reader.string(), description: try reader.optionalString(), dueDate: try reader.optionalDay(),
+            status: try reader.enumeration(Status.self), createdAt: try reader.timestamp(),
+            updatedAt: try reader.timestamp())
+    }
+}
+
+extension Notification {
+    func encode(to writer: inout BinaryWriter) {
+        writer.id(id)
+        writer.id(recipientID)
+        writer.string(kind.rawValue)
+        writer.string(subjectID)
+        writer.string(message)
+        writer.timestamp(createdAt)
+        writer.optionalTimestamp(readAt)
+    }
+
+    init(from reader: inout BinaryReader) throws(DecodingError) {
+        reader.what = "notification"
+        self.init(
+            id: try reader.id(), recipientID: try reader.id(), kind: try reader.enumeration(Kind.self),
+            subjectID: try reader.string(), message: try reader.string(), createdAt: try reader.timestamp(),
+            readAt: try reader.optionalTimestamp())
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import MeritDomain
+import MeritJSON
+import MeritLog
+import MeritRPC
+import MeritServer
+import MeritTestSupport
+import Testing
+
+/// The log's records: binary transactions (type 2) written now, JSON transactions (type 1) written before and
+/// still read, and the errors that name what cannot be read.
+@Suite("event records")
+struct EventRecordTests {
+    static let fixtures = Repository.root.appendingPathComponent("Tests/MeritServerTests/Fixtures")
+
+    /// A copy of a checked-in data directory, served with `key`.
+    static func serve(fixture: String, key: String, in copy: TemporaryDirectory) throws -> Server {
+        let data = copy.path("data")
+        try FileManager.default.copyItem(atPath: fixtures.appendingPathComponent(fixture).path, toPath: data)
+        return try Server(configuration: ServerConfiguration(environmentAPIKey: key), dataDirectory: data)
+    }
+
+    static func result(_ server: Server, _ method: String, _ params: JSON? = nil) throws -> JSON {
+        var dispatcher = Dispatcher(handler: server)
+        var request: JSONObject = ["jsonrpc": "2.0", "id": 1, "method": .string(method)]
+        if let params { request["params"] = params }
+        var line = JSONWriter()
+        line.write(.object(request))
+        var bytes = line.bytes
+        bytes.withUnsafeMutableBytes { dispatcher.receive(line: UnsafeRawBufferPointer($0)) }
+        var writer = JSONWriter()
+        dispatcher.flush(into: &writer)
+        let response = try JSONParser.parse(Array(writer.bytes.dropLast()))
+        return try #require(response["result"], "\(method) failed: \(response.jsonText)")
+    }
+
+    @Test("log-binary-2026-11-22 (binary records of every directory event) replays to exactly what it answered")
+    func binaryFixture() throws {
+        let copy = TemporaryDirectory()
+        let server = try Self.serve(
+            fixture: "log-binary-2026-11-22", key: "mk_7jnhdj9t2e2cbgwas50s0y757tkb131p", in: copy)
+        defer { server.close() }
+        let expected = try String(
+            contentsOf: Self.fixtures.appendingPathComponent("log-binary-2026-11-22.expected.jsonl"), encoding: .utf8)
+        var checked = 0
+        for line in expected.split(separator: "\n") {
+            let entry = try JSONParser.parse(String(line))
+            let method = try #require(entry["method"]?.stringValue)
+            #expect(try Self.result(server, method) == entry["result"], "\(method)")
+            checked += 1
+        }
+        #expect(checked == 6)
+    }
+
+    @Test("a directory written with JSON records takes binary ones after them, and replays both")
+    func upgradedLog() throws {
+        let copy = TemporaryDirectory()
+        let key = "mk_7jnhdj9t2e2cbgwas50s0y757tkb131p"
+        var server = try Self.serve(fixture: "log-2026-11-22", key: key, in: copy)
+        _ = try Self.result(server, "keys.create", ["name": "after the upgrade", "scopes": ["events:read"]])
+        server.close()
+        var types: [UInt16] = []
+        let (log, _) = try WriteAheadLog.open(
+            directory: copy.path("data"), snapshot: { _, _ in }, replay: { types.append($0.type) })
+        log.close()
+        #expect(types == [1, 1, 1, 1, 2])
+        server = try Server(
+            configuration: ServerConfiguration(environmentAPIKey: key), dataDirectory: copy.path("data"))
+        defer { server.close() }
+        let names = try Self.result(server, "keys.list")["data"]?.arrayValue?.map { $0["name"] }
+        #expect(names == ["admin", #"warehose "ünïcode" ✓"#, "temp", "after the upgrade"])
+    }
+
+    /// A session whose log then receives a record of `type` with `payload`, written as the log frames records (so
+    /// its checksum is right and only its contents are wrong); returns why the next start fails.
+    static func startFailure(afterAppending payload: [UInt8], type: UInt16 = 2) throws -> String {
+        let session = try InProcessSession()
+        session.server.close()
+        let (log, _) = try WriteAheadLog.open(
+            directory: session.directory, fileSystem: session.fileSystem, snapshot: { _, _ in }, replay: { _ in })
+        try log.append(type: type, payload: payload)
+        try log.commit()
+        log.close()
+        do {
+            try session.crashAndRestart()
+        } catch {
+            return "\(error)"
+        }
+        Issue.record("the start succeeded")
+        return ""
+    }
+
+    @Test("a binary record that cannot be read stops the start with a message saying why")
+    func unreadableRecords() throws {
+        // One event: person.updated (code 6), then the schema version.
+        let futureVersion = try Self.startFailure(afterAppending: [1, 6, 9] + [UInt8](repeating: 0, count: 16))
+        #expect(futureVersion.contains("schema version 9"), "\(futureVersion)")
+        #expect(futureVersion.contains("upgrade merit"), "\(futureVersion)")
+        let unknownType = try Self.startFailure(afterAppending: [1, 99, 1] + [UInt8](repeating: 0, count: 16))
+        #expect(unknownType.contains("unknown event type code 99"), "\(unknownType)")
+        // A person whose id claims 200 bytes that are not there.
+        let truncated = try Self.startFailure(
+            afterAppending: [1, 6, 1] + [UInt8](repeating: 0, count: 16) + [1, 0x30, 0, 200, 1])
+        #expect(truncated.contains("person: the data ends too soon"), "\(truncated)")
+        let trailing = try Self.startFailure(afterAppending: [0, 7])
+        #expect(trailing.contains("data follows the last event"), "\(trailing)")
+        let unknownRecordType = try Self.startFailure(afterAppending: [0], type: 7)
+        #expect(unknownRecordType.contains("unknown type 7"), "\(unknownRecordType)")
+    }
+}
