@@ -48,26 +48,29 @@ public struct ULID: Sendable, Hashable, CustomStringConvertible {
 
     /// The 26-character form.
     public var description: String {
-        var characters = [UInt8](repeating: 0, count: 26)
         // 128 bits: the top two of the first character are always zero for 48-bit times.
         let high = milliseconds << 16 | UInt64(randomHigh)
         let low = randomLow
-        // 26 characters carry 130 bits: the first holds the top 3 of the 128, each later one the 5 bits
-        // starting at bit 125 - 5 × index.
-        characters[0] = ULID.alphabet[Int(high >> 61)]
-        for index in 1..<26 {
-            let shift = 125 - 5 * index
-            let value: UInt64
-            if shift >= 64 {
-                value = high >> UInt64(shift - 64)
-            } else if shift <= 59 {
-                value = low >> UInt64(shift)
-            } else {
-                value = high << UInt64(64 - shift) | low >> UInt64(shift)
+        return String(unsafeUninitializedCapacity: 26) { characters in
+            ULID.alphabet.withUnsafeBufferPointer { alphabet in
+                // 26 characters carry 130 bits: the first holds the top 3 of the 128, each later one the 5 bits
+                // starting at bit 125 - 5 × index.
+                characters[0] = alphabet[Int(high >> 61)]
+                for index in 1..<26 {
+                    let shift = 125 - 5 * index
+                    let value: UInt64
+                    if shift >= 64 {
+                        value = high >> UInt64(shift - 64)
+                    } else if shift <= 59 {
+                        value = low >> UInt64(shift)
+                    } else {
+                        value = high << UInt64(64 - shift) | low >> UInt64(shift)
+                    }
+                    characters[index] = alphabet[Int(value & 31)]
+                }
             }
-            characters[index] = ULID.alphabet[Int(value & 31)]
+            return 26
         }
-        return String(decoding: characters, as: UTF8.self)
     }
 
     static func isValid<Characters: Collection>(_ characters: Characters) -> Bool where Characters.Element == UInt8 {

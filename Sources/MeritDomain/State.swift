@@ -31,6 +31,9 @@ public struct State: Sendable {
     public private(set) var notificationsByRecipient: [ID<Person>: [ID<Notification>]] = [:]
     /// The sequence of the last event applied.
     public private(set) var lastEventSequence: Int64 = 0
+    /// Changes whenever a key is created, changed or removed (also by a rollback), so that what is derived from
+    /// a key can be kept until it does.
+    public private(set) var keysRevision = 0
 
     private var undoJournal: [UndoStep]?
 
@@ -45,13 +48,13 @@ public struct State: Sendable {
     }
 
     /// Apply the change of the event numbered `sequence` (all that replay needs of an event).
-    public mutating func apply(_ change: Change, sequence: Int64) {
+    public mutating func apply(_ change: consuming Change, sequence: Int64) {
         if inTransaction {
             let previousSequence = lastEventSequence
             record { $0.lastEventSequence = previousSequence }
         }
         lastEventSequence = sequence
-        switch change {
+        switch consume change {
         case .organizationCreated(let organization), .organizationUpdated(let organization):
             if inTransaction {
                 let old = self.organization
@@ -117,6 +120,7 @@ public struct State: Sendable {
                 if let old { state.setKey(old) } else { state.removeKey(key.id) }
             }
         }
+        keysRevision &+= 1
         if let old { keyIDsBySecretHash[old.secretHash] = nil } else { keyOrder.append(key.id) }
         keys[key.id] = key
         keyIDsBySecretHash[key.secretHash] = key.id
@@ -124,29 +128,39 @@ public struct State: Sendable {
 
     private mutating func removeKey(_ id: ID<APIKey>) {
         guard let old = keys.removeValue(forKey: id) else { return }
+        keysRevision &+= 1
         keyIDsBySecretHash[old.secretHash] = nil
         if keyOrder.last == id { keyOrder.removeLast() } else { keyOrder.removeAll { $0 == id } }
     }
 
-    private mutating func setPerson(_ person: Person) {
-        // One hash lookup serves the read and the write: replay does this a million times.
+    private mutating func setPerson(_ person: consuming Person) {
+        // One hash lookup serves the read and the write, and the old value is swapped out rather than copied:
+        // replay does this a million times.
         guard let position = people.index(forKey: person.id) else {
-            if inTransaction { record { $0.removePerson(person.id) } }
-            personOrder.append(person.id)
-            people[person.id] = person
+            let id = person.id
+            if inTransaction { record { $0.removePerson(id) } }
+            personOrder.append(id)
             index(person)
+            people[id] = person
             return
         }
-        let old = people.values[position]
-        if inTransaction { record { $0.setPerson(old) } }
-        people.values[position] = person
-        // Most updates change a name or a flag: the indexes only need touching when an indexed field moved.
-        if old.email != person.email || old.managerID != person.managerID || old.squad != person.squad
-            || old.role != person.role
-        {
-            unindex(old)
-            index(person)
+        var old = person
+        swap(&old, &people.values[position])
+        if inTransaction {
+            let previous = old
+            record { $0.setPerson(previous) }
         }
+        // Most updates change a name or a flag: the indexes only need touching when an indexed field moved.
+        if Self.indexedFieldsDiffer(old, &people.values[position]) {
+            unindex(old)
+            index(people.values[position])
+        }
+    }
+
+    /// Whether `old` and `new` differ in a field that an index is keyed by (`new` is `inout` only so that it is
+    /// read in place in the dictionary, not copied out).
+    private static func indexedFieldsDiffer(_ old: borrowing Person, _ new: inout Person) -> Bool {
+        old.role != new.role || old.squad != new.squad || old.managerID != new.managerID || old.email != new.email
     }
 
     private mutating func index(_ person: Person) {

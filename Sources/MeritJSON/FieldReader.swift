@@ -135,19 +135,21 @@ public struct FieldReader {
 
     private func name(_ key: String) -> String { path + key }
 
-    /// Mark every member named `key` as read.
-    private mutating func markRead(_ key: String) {
+    /// Mark every member named `key` as read, and return its value (the last one where a key repeats).
+    private mutating func take(_ key: String) -> JSON? {
+        var value: JSON?
         for (position, member) in object.members.enumerated() where member.key == key {
             readMembers[position / 64] |= 1 << UInt64(position % 64)
+            value = member.value
         }
+        return value
     }
 
     /// The value of `key`, which must be present and not `null`.
     public mutating func required<Value: JSONReadable>(_ key: String, as type: Value.Type = Value.self)
         throws(FieldError) -> Value
     {
-        markRead(key)
-        guard let value = object[key], !value.isNull else { throw FieldError(field: name(key), problem: "is required") }
+        guard let value = take(key), !value.isNull else { throw FieldError(field: name(key), problem: "is required") }
         return try Value.read(value, field: name(key))
     }
 
@@ -155,8 +157,7 @@ public struct FieldReader {
     public mutating func optional<Value: JSONReadable>(_ key: String, as type: Value.Type = Value.self)
         throws(FieldError) -> Value?
     {
-        markRead(key)
-        guard let value = object[key], !value.isNull else { return nil }
+        guard let value = take(key), !value.isNull else { return nil }
         return try Value.read(value, field: name(key))
     }
 
@@ -164,22 +165,20 @@ public struct FieldReader {
     public mutating func update<Value: JSONReadable>(_ key: String, as type: Value.Type = Value.self)
         throws(FieldError) -> FieldUpdate<Value>
     {
-        markRead(key)
-        guard let value = object[key] else { return .absent }
+        guard let value = take(key) else { return .absent }
         if value.isNull { return .null }
         return .value(try Value.read(value, field: name(key)))
     }
 
     /// A reader for the nested object at `key`, or `nil` when it is absent or `null`.
     public mutating func nested(_ key: String) throws(FieldError) -> FieldReader? {
-        markRead(key)
-        guard let value = object[key], !value.isNull else { return nil }
+        guard let value = take(key), !value.isNull else { return nil }
         return try FieldReader(value, path: name(key) + ".")
     }
 
     /// Mark `key` as known without reading it (for members another layer handles, such as `_meta`).
     public mutating func ignore(_ key: String) {
-        markRead(key)
+        _ = take(key)
     }
 
     /// Reject any member that was not read: unknown fields are errors, not silently dropped.

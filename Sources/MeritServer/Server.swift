@@ -141,11 +141,20 @@ public final class Server: RequestHandler {
                 .authenticationRequired,
                 "Authentication required: call initialize with an api_key, or set MERIT_API_KEY when spawning merit.")
         }
+        let revision = engine.state.keysRevision
+        if let cached = cachedPrincipal, cached.keysRevision == revision, cached.principal.keyID == keyID {
+            return cached.principal
+        }
         guard let key = engine.state.keys[keyID], key.isActive else {
             throw RPCError(.authenticationRequired, "The session's API key has been revoked; authenticate again.")
         }
-        return Principal(key: key)
+        let principal = Principal(key: key)
+        cachedPrincipal = (revision, principal)
+        return principal
     }
+
+    /// The session key's principal, kept while no key changes (every request needs it).
+    private var cachedPrincipal: (keysRevision: Int, principal: Principal)?
 
     /// The principal after `_meta.actor`: a key with `act_as` may run one request as any person, with that
     /// person's rights intersected with the key's scopes.

@@ -79,7 +79,7 @@ enum EventCodec {
     /// Hand `apply` the change and sequence of each event of one transaction's binary record, reading only what
     /// the state keeps.
     static func replayBinaryTransaction(
-        _ payload: UnsafeRawBufferPointer, _ apply: (Change, _ sequence: Int64) -> Void
+        _ payload: UnsafeRawBufferPointer, _ apply: (consuming Change, _ sequence: Int64) -> Void
     ) throws(DecodingError) {
         try readBinaryTransaction(payload) { reader, header throws(DecodingError) in
             try reader.skipString()
