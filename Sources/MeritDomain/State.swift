@@ -164,14 +164,14 @@ public struct State: Sendable {
     }
 
     private mutating func index(_ person: Person) {
-        personIDsByEmail[person.email.lowercased()] = person.id
+        personIDsByEmail[Self.emailKey(person.email)] = person.id
         if let manager = person.managerID { directReports[manager, default: []].append(person.id) }
         if let squad = person.squad { squadMembers[squad, default: []].insert(person.id) }
         peopleByRole[person.role, default: []].insert(person.id)
     }
 
     private mutating func unindex(_ person: Person) {
-        personIDsByEmail[person.email.lowercased()] = nil
+        personIDsByEmail[Self.emailKey(person.email)] = nil
         if let manager = person.managerID {
             directReports[manager]?.removeAll { $0 == person.id }
             if directReports[manager]?.isEmpty == true { directReports[manager] = nil }
@@ -233,9 +233,15 @@ public struct State: Sendable {
     /// Whether a review template with this id exists.
     public func templateExists(_ id: String) -> Bool { templates[ID(trusted: id)] != nil }
 
+    /// The key of `email` in `personIDsByEmail`: lower-cased, and the same string (no copy) when it already is.
+    static func emailKey(_ email: String) -> String {
+        for byte in email.utf8 where (byte >= 0x41 && byte <= 0x5A) || byte >= 0x80 { return email.lowercased() }
+        return email
+    }
+
     /// The person with `email` (compared without case).
     public func person(email: String) -> Person? {
-        personIDsByEmail[email.lowercased()].flatMap { people[$0] }
+        personIDsByEmail[Self.emailKey(email)].flatMap { people[$0] }
     }
 }
 
