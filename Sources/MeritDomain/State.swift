@@ -17,10 +17,12 @@ public struct State: Sendable {
     public private(set) var personOrder: [ID<Person>] = []
     /// Direct reports by manager, in the order they joined.
     public private(set) var directReports: [ID<Person>: [ID<Person>]] = [:]
-    /// People by squad.
-    public private(set) var squadMembers: [String: Set<ID<Person>>] = [:]
-    /// People by role.
-    public private(set) var peopleByRole: [Person.Role: Set<ID<Person>>] = [:]
+    /// Everyone, by id: what an unfiltered people.list pages through.
+    public private(set) var peopleByID = SortedIDs<Person>()
+    /// People by squad, by id.
+    public private(set) var squadMembers: [String: SortedIDs<Person>] = [:]
+    /// People by role, by id.
+    public private(set) var peopleByRole: [Person.Role: SortedIDs<Person>] = [:]
     public private(set) var templates: [ID<Template>: Template] = [:]
     public private(set) var templateOrder: [ID<Template>] = []
     public private(set) var observations: [ID<Observation>: Observation] = [:]
@@ -140,6 +142,7 @@ public struct State: Sendable {
             let id = person.id
             if inTransaction { record { $0.removePerson(id) } }
             personOrder.append(id)
+            peopleByID.insert(id)
             index(person)
             people[id] = person
             return
@@ -166,8 +169,8 @@ public struct State: Sendable {
     private mutating func index(_ person: Person) {
         personIDsByEmail[Self.emailKey(person.email)] = person.id
         if let manager = person.managerID { directReports[manager, default: []].append(person.id) }
-        if let squad = person.squad { squadMembers[squad, default: []].insert(person.id) }
-        peopleByRole[person.role, default: []].insert(person.id)
+        if let squad = person.squad { squadMembers[squad, default: SortedIDs()].insert(person.id) }
+        peopleByRole[person.role, default: SortedIDs()].insert(person.id)
     }
 
     private mutating func unindex(_ person: Person) {
@@ -186,6 +189,7 @@ public struct State: Sendable {
     private mutating func removePerson(_ id: ID<Person>) {
         guard let old = people.removeValue(forKey: id) else { return }
         unindex(old)
+        peopleByID.remove(id)
         if personOrder.last == id { personOrder.removeLast() } else { personOrder.removeAll { $0 == id } }
     }
 

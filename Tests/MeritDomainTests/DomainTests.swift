@@ -246,3 +246,49 @@ struct NotificationDomainTests {
         #expect(state.notificationsByRecipient[recipient]?.count == 2)
     }
 }
+
+@Suite("sorted id indexes")
+struct SortedIDsTests {
+    @Test("inserts keep ids ascending and unique, in or out of order; removal and paging find by binary search")
+    func order() {
+        var index = SortedIDs<Person>()
+        let names = ["emp_05", "emp_01", "emp_09", "emp_03", "emp_07", "emp_03", "emp_10", "emp_02"]
+        for name in names { index.insert(ID(trusted: name)) }
+        #expect(index.map(\.rawValue) == ["emp_01", "emp_02", "emp_03", "emp_05", "emp_07", "emp_09", "emp_10"])
+        index.remove(ID(trusted: "emp_05"))
+        index.remove(ID(trusted: "emp_04"))
+        #expect(index.map(\.rawValue) == ["emp_01", "emp_02", "emp_03", "emp_07", "emp_09", "emp_10"])
+        #expect(index.firstIndex(after: nil) == 0)
+        #expect(index.firstIndex(after: "emp_03") == 3)
+        #expect(index.firstIndex(after: "emp_04") == 3)
+        #expect(index.firstIndex(after: "emp_00") == 0)
+        #expect(index.firstIndex(after: "emp_10") == 6)
+        #expect(index.firstIndex(after: "emp_99") == 6)
+    }
+
+    @Test("the reducer keeps the role and squad indexes in id order through updates and undo")
+    func reducerIndexes() {
+        var state = State()
+        func person(_ id: String, _ role: Person.Role, _ squad: String?) -> Person {
+            Person(
+                id: ID(trusted: id), name: id, email: "\(id)@x.example", role: role, managerID: nil, squad: squad,
+                reviewTemplateID: nil, isAdmin: false, createdAt: Timestamp(milliseconds: 0),
+                updatedAt: Timestamp(milliseconds: 0))
+        }
+        state.apply(.personCreated(person("emp_b", .employee, "core")), sequence: 1)
+        state.apply(.personCreated(person("emp_a", .employee, "core")), sequence: 2)
+        state.apply(.personCreated(person("emp_c", .lead, nil)), sequence: 3)
+        #expect(state.peopleByID.map(\.rawValue) == ["emp_a", "emp_b", "emp_c"])
+        #expect(state.peopleByRole[.employee]?.map(\.rawValue) == ["emp_a", "emp_b"])
+        #expect(state.squadMembers["core"]?.map(\.rawValue) == ["emp_a", "emp_b"])
+        state.beginTransaction()
+        state.apply(.personUpdated(person("emp_a", .lead, "edge")), sequence: 4)
+        #expect(state.peopleByRole[.lead]?.map(\.rawValue) == ["emp_a", "emp_c"])
+        #expect(state.squadMembers["core"]?.map(\.rawValue) == ["emp_b"])
+        state.rollBackTransaction()
+        #expect(state.peopleByRole[.employee]?.map(\.rawValue) == ["emp_a", "emp_b"])
+        #expect(state.peopleByRole[.lead]?.map(\.rawValue) == ["emp_c"])
+        #expect(state.squadMembers["core"]?.map(\.rawValue) == ["emp_a", "emp_b"])
+        #expect(state.squadMembers["edge"] == nil)
+    }
+}

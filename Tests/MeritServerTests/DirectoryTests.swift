@@ -110,6 +110,25 @@ struct DirectoryTests {
         } while !cursor.isNull
         #expect(seen.count == 8)
         #expect(Set(seen.compactMap { $0["id"]?.stringValue }).count == 8)
+        // Filters combined, paged two at a time: every match once, in id order.
+        func all(_ filters: JSONObject) throws -> [String] {
+            var ids: [String] = []
+            var cursor: JSON = .null
+            repeat {
+                var params = filters
+                params["limit"] = 2
+                if !cursor.isNull { params["cursor"] = cursor }
+                let page = try session.result("people.list", .object(params))
+                ids += page["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+                cursor = page["next_cursor"] ?? .null
+            } while !cursor.isNull
+            #expect(ids == ids.sorted(), "\(filters)")
+            return ids
+        }
+        #expect(try all(["squad": "even", "role": "employee"]).count == 4)
+        #expect(try all(["squad": "odd", "manager_id": .string(boss)]).count == 1)
+        #expect(try all(["role": "employee"]).count == 7)
+        #expect(try all([:]) == seen.compactMap { $0["id"]?.stringValue })
         #expect(session.call("people.list", ["limit": 0])["error"]?["data"]?["details"]?[0]?["field"] == "limit")
         #expect(session.call("people.list", ["cursor": "x"])["error"]?["data"]?["details"]?[0]?["field"] == "cursor")
     }

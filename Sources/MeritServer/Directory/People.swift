@@ -50,22 +50,31 @@ enum PeopleMethods {
         try params.finish()
         try server.require(.directoryRead, to: "read the directory")
         let state = server.engine.state
-        // Start from the narrowest index the filters allow, then apply the rest.
-        var candidates: [ID<Person>]
-        if let manager {
-            candidates = state.directReports[manager] ?? []
-        } else if let squad {
-            candidates = Array(state.squadMembers[squad] ?? [])
-        } else if let role {
-            candidates = Array(state.peopleByRole[role] ?? [])
-        } else {
-            candidates = state.personOrder
-        }
-        let matching = candidates.compactMap { state.people[$0] }.filter { person in
+        let matches = { (person: Person) in
             (role == nil || person.role == role) && (squad == nil || person.squad == squad)
                 && (manager == nil || person.managerID == manager)
         }
-        return try page.slice(matching.sorted { $0.id < $1.id }, key: \.id.rawValue) { $0.json }
+        // Walk the narrowest index the filters allow, in id order from the cursor, until the page is full: a
+        // page costs the same in an organization of a hundred or of a hundred thousand.
+        let index: SortedIDs<Person>
+        if let manager {
+            var reports = SortedIDs<Person>()
+            for id in state.directReports[manager] ?? [] { reports.insert(id) }
+            index = reports
+        } else if let squad {
+            index = state.squadMembers[squad] ?? SortedIDs()
+        } else if let role {
+            index = state.peopleByRole[role] ?? SortedIDs()
+        } else {
+            index = state.peopleByID
+        }
+        var found: [Person] = []
+        var position = index.firstIndex(after: page.after)
+        while position < index.endIndex && found.count <= page.limit {
+            if let person = state.people[index[position]], matches(person) { found.append(person) }
+            position += 1
+        }
+        return page.render(found, key: \.id.rawValue) { $0.json }
     }
 
     /// The fields people.create and people.update share; `creating` makes name, email and role required.
@@ -130,12 +139,18 @@ struct PageRequest {
         }
     }
 
+    /// The page of `found`: up to `limit + 1` items in order after the cursor, the last only saying that more
+    /// follow.
+    func render<Item>(_ found: [Item], key: (Item) -> String, json: (Item) -> JSON) -> JSON {
+        let page = found.prefix(limit)
+        let next = found.count > limit ? page.last.map { Cursor.encode(key($0)) } : nil
+        return ["data": .array(page.map(json)), "next_cursor": JSON(next)]
+    }
+
     /// The page of `items` (sorted by `key`) after the cursor.
-    func slice<Item>(_ items: [Item], key: (Item) -> String, render: (Item) -> JSON) throws -> JSON {
+    func slice<Item>(_ items: [Item], key: (Item) -> String, render json: (Item) -> JSON) throws -> JSON {
         let remaining = after.map { after in items.drop { key($0) <= after } } ?? items[...]
-        let page = remaining.prefix(limit)
-        let next = remaining.count > limit ? page.last.map { Cursor.encode(key($0)) } : nil
-        return ["data": .array(page.map(render)), "next_cursor": JSON(next)]
+        return render(Array(remaining.prefix(limit + 1)), key: key, json: json)
     }
 }
 

@@ -1,0 +1,54 @@
+/// Ids in ascending order, without repeats: an index that lists page through without sorting.
+///
+/// Ids are made in ascending order (`IDGenerator` is monotonic), so an insert is almost always an append; one
+/// that is not (an id from an earlier run with a later clock) is placed by binary search.
+public struct SortedIDs<Entity: Identified>: Sendable, RandomAccessCollection {
+    public private(set) var ids: [ID<Entity>] = []
+
+    /// An empty index.
+    public init() {}
+
+    public var startIndex: Int { ids.startIndex }
+    public var endIndex: Int { ids.endIndex }
+    public subscript(position: Int) -> ID<Entity> { ids[position] }
+
+    /// Add `id` (nothing happens if it is there already).
+    public mutating func insert(_ id: ID<Entity>) {
+        guard let last = ids.last, !(last < id) else {
+            ids.append(id)
+            return
+        }
+        let position = firstIndex(notBelow: id.rawValue)
+        if position < ids.count && ids[position] == id { return }
+        ids.insert(id, at: position)
+    }
+
+    /// Remove `id` if it is there.
+    public mutating func remove(_ id: ID<Entity>) {
+        let position = firstIndex(notBelow: id.rawValue)
+        if position < ids.count && ids[position] == id { ids.remove(at: position) }
+    }
+
+    /// Where the ids after `key` start (all of them when `key` is `nil`): where a page after a cursor begins.
+    public func firstIndex(after key: String?) -> Int {
+        guard let key else { return 0 }
+        var low = 0
+        var high = ids.count
+        while low < high {
+            let middle = (low + high) / 2
+            if ids[middle].rawValue <= key { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// The first position whose id is not below `key`.
+    private func firstIndex(notBelow key: String) -> Int {
+        var low = 0
+        var high = ids.count
+        while low < high {
+            let middle = (low + high) / 2
+            if ids[middle].rawValue < key { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}
