@@ -25,9 +25,17 @@ public struct ID<Entity: Identified>: Hashable, Sendable, Comparable, CustomStri
         rawValue = text
     }
 
-    /// The id `<prefix>_<ulid>`.
+    /// The id `<prefix>_<ulid>`, built in one string (every change makes at least two).
     public init(_ ulid: ULID) {
-        rawValue = Entity.idPrefix + "_" + ulid.description
+        var prefix = Entity.idPrefix
+        rawValue = prefix.withUTF8 { prefix in
+            String(unsafeUninitializedCapacity: prefix.count + 27) { characters in
+                _ = characters.initialize(from: prefix)
+                characters[prefix.count] = UInt8(ascii: "_")
+                ulid.encode(into: UnsafeMutableBufferPointer(rebasing: characters[(prefix.count + 1)...]))
+                return prefix.count + 27
+            }
+        }
     }
 
     public var description: String { rawValue }
@@ -48,28 +56,33 @@ public struct ULID: Sendable, Hashable, CustomStringConvertible {
 
     /// The 26-character form.
     public var description: String {
+        String(unsafeUninitializedCapacity: 26) { characters in
+            encode(into: characters)
+            return 26
+        }
+    }
+
+    /// Write the 26 characters at the start of `characters`.
+    func encode(into characters: UnsafeMutableBufferPointer<UInt8>) {
         // 128 bits: the top two of the first character are always zero for 48-bit times.
         let high = milliseconds << 16 | UInt64(randomHigh)
         let low = randomLow
-        return String(unsafeUninitializedCapacity: 26) { characters in
-            ULID.alphabet.withUnsafeBufferPointer { alphabet in
-                // 26 characters carry 130 bits: the first holds the top 3 of the 128, each later one the 5 bits
-                // starting at bit 125 - 5 × index.
-                characters[0] = alphabet[Int(high >> 61)]
-                for index in 1..<26 {
-                    let shift = 125 - 5 * index
-                    let value: UInt64
-                    if shift >= 64 {
-                        value = high >> UInt64(shift - 64)
-                    } else if shift <= 59 {
-                        value = low >> UInt64(shift)
-                    } else {
-                        value = high << UInt64(64 - shift) | low >> UInt64(shift)
-                    }
-                    characters[index] = alphabet[Int(value & 31)]
+        ULID.alphabet.withUnsafeBufferPointer { alphabet in
+            // 26 characters carry 130 bits: the first holds the top 3 of the 128, each later one the 5 bits
+            // starting at bit 125 - 5 × index.
+            characters[0] = alphabet[Int(high >> 61)]
+            for index in 1..<26 {
+                let shift = 125 - 5 * index
+                let value: UInt64
+                if shift >= 64 {
+                    value = high >> UInt64(shift - 64)
+                } else if shift <= 59 {
+                    value = low >> UInt64(shift)
+                } else {
+                    value = high << UInt64(64 - shift) | low >> UInt64(shift)
                 }
+                characters[index] = alphabet[Int(value & 31)]
             }
-            return 26
         }
     }
 
