@@ -4,6 +4,44 @@ import Synchronization
     import Glibc
 #endif
 
+/// The bytes of a whole file: an array, or a read-only mapping released when this goes away.
+public final class FileContents {
+    private let bytes: [UInt8]
+    private let mapping: UnsafeRawBufferPointer?
+
+    /// Contents held in an array.
+    public init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        self.mapping = nil
+    }
+
+    /// Contents mapped with `mmap`, unmapped when this goes away.
+    init(mapping: UnsafeRawBufferPointer) {
+        self.bytes = []
+        self.mapping = mapping
+    }
+
+    deinit {
+        if let mapping, let base = mapping.baseAddress {
+            munmap(UnsafeMutableRawPointer(mutating: base), mapping.count)
+        }
+    }
+
+    /// Lend the bytes to `body`.
+    public func withBytes<Value, Failure: Error>(_ body: (UnsafeRawBufferPointer) throws(Failure) -> Value)
+        throws(Failure) -> Value
+    {
+        if let mapping { return try body(mapping) }
+        return try bytes.withBytes(body)
+    }
+}
+
+extension FileSystem {
+    public func contents(of path: String) throws(FileSystemError) -> FileContents {
+        FileContents(try readFile(path))
+    }
+}
+
 /// Operations on files the log needs: the seam where tests inject faults.
 ///
 /// Paths are passed exactly as the log builds them (`directory + "/" + name`); implementations need not normalise
@@ -12,6 +50,9 @@ import Synchronization
 public protocol FileSystem: AnyObject {
     /// The whole contents of the file at `path`.
     func readFile(_ path: String) throws(FileSystemError) -> [UInt8]
+    /// The whole contents of the file at `path`, for reading once from start to end: replay's way to read a
+    /// segment. The default reads it with `readFile`; the real file system maps it instead of copying it.
+    func contents(of path: String) throws(FileSystemError) -> FileContents
     /// Whether a file or directory exists at `path`.
     func fileExists(_ path: String) -> Bool
     /// The names (not paths) of the entries of the directory at `path`, in no particular order.

@@ -53,6 +53,23 @@ public final class POSIXFileSystem: FileSystem, Sendable {
         return bytes
     }
 
+    /// The file mapped read-only (no copy; the kernel reads ahead as replay walks it). Empty files, and any file
+    /// that cannot be mapped, are read instead.
+    public func contents(of path: String) throws(FileSystemError) -> FileContents {
+        let descriptor = try openRetrying(path, flags: O_RDONLY | O_CLOEXEC, operation: "open")
+        defer { _ = Glibc.close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            throw FileSystemError(operation: "fstat", path: path, errorNumber: errno)
+        }
+        let size = Int(status.st_size)
+        guard size > 0, let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), base != MAP_FAILED else {
+            return FileContents(try readFile(path))
+        }
+        _ = madvise(base, size, MADV_SEQUENTIAL)
+        return FileContents(mapping: UnsafeRawBufferPointer(start: base, count: size))
+    }
+
     /// Whether anything exists at `path`.
     public func fileExists(_ path: String) -> Bool {
         var status = stat()

@@ -144,9 +144,9 @@ private struct Recovery {
                 throw .damaged(
                     file: path, offset: 0, reason: LogDirectory.discontinuity(starting: file, expected: expected))
             }
-            let bytes: [UInt8]
+            let bytes: FileContents
             do {
-                bytes = try fileSystem.readFile(path)
+                bytes = try fileSystem.contents(of: path)
             } catch {
                 throw .io(error)
             }

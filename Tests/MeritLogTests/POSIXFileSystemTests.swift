@@ -6,6 +6,18 @@ import Testing
 
 @Suite("The real file system")
 struct POSIXFileSystemTests {
+    @Test("contents(of:) maps a file to exactly the bytes readFile reads, and reads an empty one")
+    func mappedContents() throws {
+        let directory = TemporaryDirectory(prefix: "merit-log-map")
+        let fileSystem = POSIXFileSystem()
+        let bytes = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        try fileSystem.writeFileAtomically(directory.path + "/full", bytes)
+        try fileSystem.writeFileAtomically(directory.path + "/empty", [])
+        #expect(try fileSystem.contents(of: directory.path + "/full").withBytes { Array($0) } == bytes)
+        #expect(try fileSystem.contents(of: directory.path + "/empty").withBytes { $0.count } == 0)
+        #expect(throws: FileSystemError.self) { try fileSystem.contents(of: directory.path + "/missing") }
+    }
+
     @Test("A second open of a locked directory fails naming our pid; after close it opens")
     func locking() throws {
         let directory = TemporaryDirectory(prefix: "merit-log-lock")
