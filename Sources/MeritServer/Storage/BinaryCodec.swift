@@ -154,11 +154,23 @@ struct BinaryReader {
         try present() ? ID(trusted: try string()) : nil
     }
 
-    mutating func timestamp() throws(DecodingError) -> Timestamp { Timestamp(milliseconds: try int()) }
+    /// The instants and days RFC 3339 can write: years 0000 to 9999.
+    static let millisecondRange: ClosedRange<Int64> = -62_167_219_200_000...253_402_300_799_999
+    static let dayRange: ClosedRange<Int64> = -719_528...2_932_896
+
+    mutating func timestamp() throws(DecodingError) -> Timestamp {
+        let milliseconds = try int()
+        guard Self.millisecondRange.contains(milliseconds) else { throw failure("a time is out of range") }
+        return Timestamp(milliseconds: milliseconds)
+    }
 
     mutating func optionalTimestamp() throws(DecodingError) -> Timestamp? { try present() ? try timestamp() : nil }
 
-    mutating func day() throws(DecodingError) -> Day { Day(daysSinceEpoch: try int()) }
+    mutating func day() throws(DecodingError) -> Day {
+        let days = try int()
+        guard Self.dayRange.contains(days) else { throw failure("a date is out of range") }
+        return Day(daysSinceEpoch: days)
+    }
 
     mutating func optionalDay() throws(DecodingError) -> Day? { try present() ? try day() : nil }
 
