@@ -115,6 +115,11 @@ struct BinaryReader {
     }
 
     mutating func varint() throws(DecodingError) -> Int {
+        // Almost every length is under 128: one byte.
+        if let base, offset < end, base[offset] < 0x80 {
+            offset += 1
+            return Int(base[offset - 1])
+        }
         var value = 0
         var shift = 0
         while true {
@@ -128,11 +133,7 @@ struct BinaryReader {
 
     mutating func string() throws(DecodingError) -> String {
         let count = try varint()
-        let start = try take(count)
-        return String(unsafeUninitializedCapacity: count) { buffer in
-            buffer.baseAddress!.update(from: start, count: count)
-            return count
-        }
+        return String(decoding: UnsafeBufferPointer(start: try take(count), count: count), as: UTF8.self)
     }
 
     /// Whether an optional value follows (reading its tag).
