@@ -14,15 +14,22 @@ public final class POSIXFileSystem: FileSystem, Sendable {
     /// The file system of this process.
     public init() {}
 
-    /// The whole contents of the file at `path`, read with one allocation of the size `fstat` reports.
-    public func readFile(_ path: String) throws(FileSystemError) -> [UInt8] {
+    /// The file at `path` opened for reading, and its size.
+    private func openForReading(_ path: String) throws(FileSystemError) -> (descriptor: Int32, size: Int) {
         let descriptor = try openRetrying(path, flags: O_RDONLY | O_CLOEXEC, operation: "open")
-        defer { _ = Glibc.close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
-            throw FileSystemError(operation: "fstat", path: path, errorNumber: errno)
+            let failure = errno
+            _ = Glibc.close(descriptor)
+            throw FileSystemError(operation: "fstat", path: path, errorNumber: failure)
         }
-        let size = Int(status.st_size)
+        return (descriptor, Int(status.st_size))
+    }
+
+    /// The whole contents of the file at `path`, read with one allocation of the size `fstat` reports.
+    public func readFile(_ path: String) throws(FileSystemError) -> [UInt8] {
+        let (descriptor, size) = try openForReading(path)
+        defer { _ = Glibc.close(descriptor) }
         var failure: Int32 = 0
         var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initializedCount in
             var total = 0
@@ -56,13 +63,8 @@ public final class POSIXFileSystem: FileSystem, Sendable {
     /// The file mapped read-only (no copy; the kernel reads ahead as replay walks it). Empty files, and any file
     /// that cannot be mapped, are read instead.
     public func contents(of path: String) throws(FileSystemError) -> FileContents {
-        let descriptor = try openRetrying(path, flags: O_RDONLY | O_CLOEXEC, operation: "open")
+        let (descriptor, size) = try openForReading(path)
         defer { _ = Glibc.close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            throw FileSystemError(operation: "fstat", path: path, errorNumber: errno)
-        }
-        let size = Int(status.st_size)
         guard size > 0, let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), base != MAP_FAILED else {
             return FileContents(try readFile(path))
         }
