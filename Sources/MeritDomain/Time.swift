@@ -101,12 +101,21 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         }
         guard index == bytes.count else { return nil }
         let secondsOfDay = hours * 3600 + minutes * 60 + seconds - offsetMinutes * 60
-        milliseconds = (day.daysSinceEpoch * 86400 + secondsOfDay) * 1000 + millis
+        let instant = (day.daysSinceEpoch * 86400 + secondsOfDay) * 1000 + millis
+        // An offset can carry 9999-12-31 into year 10000, which no four-digit year can write back.
+        guard Timestamp.writableMilliseconds.contains(instant) else { return nil }
+        milliseconds = instant
     }
+
+    /// The instants RFC 3339 can write in UTC: years 0000 to 9999.
+    public static let writableMilliseconds: ClosedRange<Int64> = -62_167_219_200_000...253_402_300_799_999
 }
 
 /// A calendar date, `YYYY-MM-DD`, in the proleptic Gregorian calendar.
 public struct Day: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The days a four-digit year can write: 0000-01-01 to 9999-12-31.
+    public static let writableDays: ClosedRange<Int64> = -719_528...2_932_896
+
     /// Days since 1970-01-01.
     public var daysSinceEpoch: Int64
 

@@ -611,6 +611,7 @@ extension JSONParser {
 
     /// The string that must come next.
     public mutating func string() throws(JSONParseError) -> String {
+        atContainerStart = false
         guard index < end, base[index] == UInt8(ascii: "\"") else { throw expected("a string") }
         let scanned = try scanString()
         if scanned.escaped { return String(decoding: scratch, as: UTF8.self) }
@@ -621,6 +622,7 @@ extension JSONParser {
     public mutating func withStringBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) throws(JSONParseError)
         -> Result
     {
+        atContainerStart = false
         guard index < end, base[index] == UInt8(ascii: "\"") else { throw expected("a string") }
         let scanned = try scanString()
         if scanned.escaped { return scratch.withUnsafeBufferPointer(body) }
@@ -629,6 +631,7 @@ extension JSONParser {
 
     /// The integer that must come next (a number with no fraction that fits in 64 bits).
     public mutating func int() throws(JSONParseError) -> Int64 {
+        atContainerStart = false
         let start = index
         guard index < end, base[index] == UInt8(ascii: "-") || isDigit(base[index]) else {
             throw expected("an integer")
@@ -642,6 +645,7 @@ extension JSONParser {
 
     /// The boolean that must come next.
     public mutating func bool() throws(JSONParseError) -> Bool {
+        atContainerStart = false
         guard index < end else { throw expected("a boolean") }
         switch base[index] {
         case UInt8(ascii: "t"): try expectLiteral("true"); return true
@@ -652,6 +656,7 @@ extension JSONParser {
 
     /// If `null` comes next, read it and return `true`; otherwise read nothing and return `false`.
     public mutating func null() throws(JSONParseError) -> Bool {
+        atContainerStart = false
         guard index < end, base[index] == UInt8(ascii: "n") else { return false }
         try expectLiteral("null")
         return true

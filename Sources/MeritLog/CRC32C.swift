@@ -49,6 +49,24 @@ public enum CRC32C {
         #endif
     }
 
+    /// Whether `checksum` uses the processor's instruction (this build needs SSE 4.2 then).
+    #if MERIT_HARDWARE_CRC32C
+        public static let usesProcessorInstruction = true
+    #else
+        public static let usesProcessorInstruction = false
+    #endif
+
+    /// Whether this build needs SSE 4.2 and the processor says (in `/proc/cpuinfo`) that it lacks it: the
+    /// executable checks this first, so that such a machine gets a message rather than an illegal instruction.
+    public static func processorLacksInstruction() -> Bool {
+        guard usesProcessorInstruction, let cpuinfo = try? POSIXFileSystem().readFile("/proc/cpuinfo") else {
+            return false
+        }
+        let text = String(decoding: cpuinfo, as: UTF8.self)
+        guard text.contains("flags") else { return false }
+        return !text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).contains("sse4_2")
+    }
+
     #if MERIT_HARDWARE_CRC32C
         /// The checksum with the SSE 4.2 `crc32` instruction.
         public static func hardwareChecksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {

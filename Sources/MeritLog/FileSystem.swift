@@ -13,12 +13,19 @@ public final class FileContents {
     public init(_ bytes: [UInt8]) {
         self.bytes = bytes
         self.mapping = nil
+        self.failureMessage = []
     }
 
-    /// Contents mapped with `mmap`, unmapped when this goes away.
-    init(mapping: UnsafeRawBufferPointer) {
+    /// What a read of the mapping that fails says, before the process exits.
+    private let failureMessage: [UInt8]
+
+    /// Contents mapped with `mmap` from `path`, unmapped when this goes away.
+    init(mapping: UnsafeRawBufferPointer, path: String) {
         self.bytes = []
         self.mapping = mapping
+        self.failureMessage = Array(
+            ("merit: reading \(path) failed: the system could not read the mapped file (an I/O error, or the file "
+                + "was cut short by another program); nothing was changed\n").utf8)
     }
 
     deinit {
@@ -28,12 +35,35 @@ public final class FileContents {
     }
 
     /// Lend the bytes to `body`.
+    ///
+    /// A read of a mapping that the system cannot satisfy raises SIGBUS instead of returning an error; while
+    /// `body` runs, that signal writes a message naming the file to stderr and exits with status 1, as a failed
+    /// read would have stopped the start.
     public func withBytes<Value, Failure: Error>(_ body: (UnsafeRawBufferPointer) throws(Failure) -> Value)
         throws(Failure) -> Value
     {
-        if let mapping { return try body(mapping) }
-        return try bytes.withBytes(body)
+        guard let mapping else { return try bytes.withBytes(body) }
+        return try failureMessage.withUnsafeBufferPointer { message throws(Failure) in
+            MappedReadFailure.message = message
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { _ in
+                if let message = MappedReadFailure.message { _ = write(2, message.baseAddress, message.count) }
+                _exit(1)
+            }
+            var previous = sigaction()
+            sigaction(SIGBUS, &action, &previous)
+            defer {
+                sigaction(SIGBUS, &previous, nil)
+                MappedReadFailure.message = nil
+            }
+            return try body(mapping)
+        }
     }
+}
+
+/// The message the SIGBUS handler of a mapped read writes: set only while `FileContents.withBytes` lends a mapping.
+private enum MappedReadFailure {
+    nonisolated(unsafe) static var message: UnsafeBufferPointer<UInt8>?
 }
 
 extension FileSystem {

@@ -69,7 +69,7 @@ public final class POSIXFileSystem: FileSystem, Sendable {
             return FileContents(try readFile(path))
         }
         _ = madvise(base, size, MADV_SEQUENTIAL)
-        return FileContents(mapping: UnsafeRawBufferPointer(start: base, count: size))
+        return FileContents(mapping: UnsafeRawBufferPointer(start: base, count: size), path: path)
     }
 
     /// Whether anything exists at `path`.

@@ -32,6 +32,14 @@ public final class SpawnedMerit: @unchecked Sendable {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors
+        // Other tests spawn children at the same time: without close-on-exec they would inherit these pipes, and
+        // a child holding the read end of our output would keep a "reader gone" test waiting. The child still
+        // gets its own ends, because spawning duplicates them onto 0, 1 and 2, which clears the flag.
+        for pipe in [input, output, errors] {
+            for handle in [pipe.fileHandleForReading, pipe.fileHandleForWriting] {
+                _ = fcntl(handle.fileDescriptor, F_SETFD, FD_CLOEXEC)
+            }
+        }
         try process.run()
         // Dedicated threads doing blocking reads: Foundation's readabilityHandler on Linux can miss the tail of
         // the output when the child exits.

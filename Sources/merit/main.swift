@@ -1,3 +1,4 @@
+import MeritLog
 import MeritServer
 
 #if canImport(Glibc)
@@ -24,6 +25,12 @@ func writeOutput(_ text: String) {
 }
 
 func main() -> Int32 {
+    if CRC32C.processorLacksInstruction() {
+        writeError(
+            "merit: this build checksums its log with the SSE 4.2 crc32 instruction, which this processor lacks "
+                + "(a virtual machine may need its host's processor model, such as QEMU's -cpu host)")
+        return 1
+    }
     let arguments = Array(CommandLine.arguments.dropFirst())
     var environment: [String: String] = [:]
     var entry = environ

@@ -98,7 +98,8 @@ struct TransportTests {
         let merit = try SpawnedMerit.serve(try TestDataDirectory())
         merit.closeOutputReader()
         merit.send(#"{"jsonrpc":"2.0","id":1,"method":"$/ping"}"#)
-        let status = merit.waitForExit(closingInput: false)
+        let status = try #require(
+            merit.waitForExit(closingInput: false), "merit went on running after the reader of its output went away")
         #expect(merit.process.terminationReason == .exit)
         #expect(status == 1)
     }

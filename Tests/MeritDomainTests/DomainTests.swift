@@ -292,3 +292,14 @@ struct SortedIDsTests {
         #expect(state.squadMembers["edge"] == nil)
     }
 }
+
+@Suite("the range of writable times")
+struct WritableTimeTests {
+    @Test("RFC 3339 text that lands outside years 0000-9999 is refused, since it could not be written back")
+    func range() {
+        #expect(Timestamp(rfc3339: "9999-12-31T23:59:59.999Z")?.description == "9999-12-31T23:59:59.999Z")
+        #expect(Timestamp(rfc3339: "9999-12-31T23:59:59-01:00") == nil)
+        #expect(Timestamp(rfc3339: "0000-01-01T00:00:00Z") != nil)
+        #expect(Timestamp(rfc3339: "0000-01-01T00:00:00+00:01") == nil)
+    }
+}

@@ -187,6 +187,26 @@ struct JSONPullTests {
         }
     }
 
+    @Test("a reader that reads the first element before asking for the next still needs the comma")
+    func firstElementThenNext() {
+        func strings(_ text: String) throws(JSONParseError) -> [String]? {
+            let bytes = Array(text.utf8)
+            let result: Result<[String]?, JSONParseError> = bytes.withUnsafeBytes { buffer in
+                Result { () throws(JSONParseError) in
+                    try JSONParser.pull(buffer) { reader throws(JSONParseError) -> [String] in
+                        var strings: [String] = []
+                        try reader.beginArray()
+                        repeat { strings.append(try reader.string()) } while try reader.nextElement()
+                        return strings
+                    }
+                }
+            }
+            return try result.get()
+        }
+        #expect((try? strings(#"["a", "b"]"#)) == ["a", "b"])
+        #expect(throws: JSONParseError.self) { try strings(#"["a" "b"]"#) }
+    }
+
     @Test("data after the value gives nil, not a value")
     func trailingData() throws {
         #expect(try Self.read(#"{"name":"a"} x"#) == nil)

@@ -104,3 +104,12 @@ struct CRC32CTests {
         }
     }
 }
+
+@Suite("CRC-32C and the processor")
+struct CRC32CProcessorTests {
+    @Test("this machine runs the build it was built for")
+    func processor() {
+        // The tests themselves have just used the instruction (if the build uses it), so this must agree.
+        #expect(!CRC32C.processorLacksInstruction())
+    }
+}

@@ -133,7 +133,9 @@ struct BinaryReader {
 
     mutating func string() throws(DecodingError) -> String {
         let count = try varint()
-        return String(decoding: UnsafeBufferPointer(start: try take(count), count: count), as: UTF8.self)
+        guard let string = String(validating: UnsafeBufferPointer(start: try take(count), count: count), as: UTF8.self)
+        else { throw failure("a string is not UTF-8") }
+        return string
     }
 
     /// Whether an optional value follows (reading its tag).
@@ -155,13 +157,9 @@ struct BinaryReader {
         try present() ? ID(trusted: try string()) : nil
     }
 
-    /// The instants and days RFC 3339 can write: years 0000 to 9999.
-    static let millisecondRange: ClosedRange<Int64> = -62_167_219_200_000...253_402_300_799_999
-    static let dayRange: ClosedRange<Int64> = -719_528...2_932_896
-
     mutating func timestamp() throws(DecodingError) -> Timestamp {
         let milliseconds = try int()
-        guard Self.millisecondRange.contains(milliseconds) else { throw failure("a time is out of range") }
+        guard Timestamp.writableMilliseconds.contains(milliseconds) else { throw failure("a time is out of range") }
         return Timestamp(milliseconds: milliseconds)
     }
 
@@ -169,7 +167,7 @@ struct BinaryReader {
 
     mutating func day() throws(DecodingError) -> Day {
         let days = try int()
-        guard Self.dayRange.contains(days) else { throw failure("a date is out of range") }
+        guard Day.writableDays.contains(days) else { throw failure("a date is out of range") }
         return Day(daysSinceEpoch: days)
     }
 

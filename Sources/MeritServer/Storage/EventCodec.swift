@@ -172,6 +172,7 @@ enum EventCodec {
 
     /// The events of one transaction's JSON record (written by earlier versions).
     static func decodeTransaction(_ payload: UnsafeRawBufferPointer) throws(DecodingError) -> [Event] {
+        guard !payload.isEmpty else { throw DecodingError(description: "the record is empty") }
         let events = try JSONParser.pull(payload) { reader throws(DecodingError) -> [Event] in
             do throws(JSONParseError) {
                 return try storedArray(&reader) { reader throws(DecodingError) in try decode(&reader, in: payload) }
@@ -191,7 +192,6 @@ enum EventCodec {
         // `data` is read in place when `type` and `v` came first, as this version writes them; otherwise its bytes
         // are read once the whole envelope is known.
         var dataBytes: Range<Int>?
-        var dataError: DecodingError?
         try reader.storedObject("event") { key, reader throws(JSONParseError) in
             switch key {
             case "id": id = try reader.id()
@@ -202,12 +202,7 @@ enum EventCodec {
             case "actor_id": actorID = try reader.optionalString()
             case "data":
                 if let type, let version, (1...currentVersion).contains(version) {
-                    do throws(DecodingError) {
-                        change = try decodeChange(type, &reader)
-                    } catch {
-                        dataError = error
-                        throw JSONParseError(offset: reader.offset, reason: error.description)
-                    }
+                    change = try stored(&reader) { reader throws(DecodingError) in try decodeChange(type, &reader) }
                 } else {
                     let start = reader.offset
                     _ = try reader.value()
@@ -217,7 +212,6 @@ enum EventCodec {
             }
             return true
         }
-        if let dataError { throw dataError }
         let eventType = try required(type, "event", "type")
         let eventVersion = try required(version, "event", "v")
         guard eventVersion >= 1 && eventVersion <= currentVersion else {
