@@ -103,6 +103,10 @@ struct EventRecordTests {
         let truncated = try Self.startFailure(
             afterAppending: [1, 6, 1] + [UInt8](repeating: 0, count: 16) + [1, 0x30, 0, 200, 1])
         #expect(truncated.contains("person: the data ends too soon"), "\(truncated)")
+        // A person whose name is the byte 0xFF, which is not UTF-8.
+        let notUTF8 = try Self.startFailure(
+            afterAppending: [1, 6, 1] + [UInt8](repeating: 0, count: 16) + [1, 0x30, 0, 1, 0x30, 1, 0xFF])
+        #expect(notUTF8.contains("person: a string is not UTF-8"), "\(notUTF8)")
         let trailing = try Self.startFailure(afterAppending: [0, 7])
         #expect(trailing.contains("data follows the last event"), "\(trailing)")
         let unknownRecordType = try Self.startFailure(afterAppending: [0], type: 7)

@@ -133,9 +133,27 @@ struct BinaryReader {
 
     mutating func string() throws(DecodingError) -> String {
         let count = try varint()
-        guard let string = String(validating: UnsafeBufferPointer(start: try take(count), count: count), as: UTF8.self)
-        else { throw failure("a string is not UTF-8") }
+        let bytes = UnsafeBufferPointer(start: try take(count), count: count)
+        // Nearly every stored string is ASCII, which is valid UTF-8 as it stands; only the others need the
+        // general check (which costs several times as much).
+        if Self.isASCII(bytes) { return String(decoding: bytes, as: UTF8.self) }
+        guard let string = String(validating: bytes, as: UTF8.self) else { throw failure("a string is not UTF-8") }
         return string
+    }
+
+    private static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        var offset = 0
+        var high: UInt64 = 0
+        while bytes.count - offset >= 8 {
+            high |= UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self)
+            offset += 8
+        }
+        while offset < bytes.count {
+            high |= UInt64(base[offset])
+            offset += 1
+        }
+        return high & 0x8080_8080_8080_8080 == 0
     }
 
     /// Whether an optional value follows (reading its tag).
