@@ -32,22 +32,21 @@ public struct SortedIDs<Entity: Identified>: Sendable, RandomAccessCollection {
     /// Where the ids after `key` start (all of them when `key` is `nil`): where a page after a cursor begins.
     public func firstIndex(after key: String?) -> Int {
         guard let key else { return 0 }
-        var low = 0
-        var high = ids.count
-        while low < high {
-            let middle = (low + high) / 2
-            if ids[middle].rawValue <= key { low = middle + 1 } else { high = middle }
-        }
-        return low
+        return partitionPoint { $0.rawValue <= key }
     }
 
     /// The first position whose id is not below `key`.
     private func firstIndex(notBelow key: String) -> Int {
+        partitionPoint { $0.rawValue < key }
+    }
+
+    /// The first position where `isBefore` stops holding (it holds for a prefix of the ids), by binary search.
+    private func partitionPoint(_ isBefore: (ID<Entity>) -> Bool) -> Int {
         var low = 0
         var high = ids.count
         while low < high {
             let middle = (low + high) / 2
-            if ids[middle].rawValue < key { low = middle + 1 } else { high = middle }
+            if isBefore(ids[middle]) { low = middle + 1 } else { high = middle }
         }
         return low
     }

@@ -41,7 +41,7 @@ public enum Administration {
             id: organizationID, name: organizationName, adminKey: engine.newID(), secretHash: SHA256.hexDigest(secret),
             now: engine.now)
         try engine.record(changes, actorID: nil, call: nil)
-        if let failure = engine.commit().failure { throw failure.error }
+        if let failure = engine.commit() { throw failure.error }
         return Initialized(
             organizationID: organizationID.rawValue,
             organizationName: engine.state.organization?.name ?? organizationName,

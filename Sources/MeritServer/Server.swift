@@ -188,8 +188,7 @@ public final class Server: RequestHandler {
     }
 
     public func commit() -> CommitOutcome {
-        let (_, failure) = engine.commit()
-        return CommitOutcome(failure: failure)
+        CommitOutcome(failure: engine.commit())
     }
 
     // MARK: - Helpers for handlers

@@ -23,7 +23,6 @@ final class Engine {
     private let snapshotThresholdBytes: Int
     /// The first call of the current group that changed something, for a failed commit to answer.
     private var firstChangingCall: Int?
-    private var groupEvents: [Event] = []
     /// The events of the last `record` call.
     private var lastRecorded: [Event] = []
     /// What recovery found when the engine opened.
@@ -117,23 +116,19 @@ final class Engine {
         state.beginTransaction()
         for event in events { state.apply(event) }
         if firstChangingCall == nil { firstChangingCall = call ?? 0 }
-        groupEvents += events
         return events
     }
 
     /// The resource of the first event of the last `record` call, as the API shows it.
     var lastRecordedResource: JSON {
-        lastRecorded.first.map { EventCodec.publicData($0.change) } ?? .null
+        lastRecorded.first.map { EventCodec.resource($0.change) } ?? .null
     }
 
-    /// Make the group's changes durable. Returns the events made durable, or the failure and the first call it
-    /// takes back.
-    func commit() -> (events: [Event], failure: (error: RPCError, firstCall: Int)?) {
-        guard log.pendingCount > 0 else { return ([], nil) }
+    /// Make the group's changes durable. Returns `nil`, or the failure and the first call it takes back.
+    func commit() -> (error: RPCError, firstCall: Int)? {
+        guard log.pendingCount > 0 else { return nil }
         let firstCall = firstChangingCall ?? 0
-        let events = groupEvents
         firstChangingCall = nil
-        groupEvents.removeAll(keepingCapacity: true)
         do {
             try log.commit()
         } catch {
@@ -141,7 +136,7 @@ final class Engine {
             diagnostics.log(.error, "commit failed, refusing further changes: \(error)")
             let failure = RPCError(
                 .storageUnavailable, "The data directory cannot be written (\(error)); nothing was changed.")
-            return ([], (failure, firstCall))
+            return (failure, firstCall)
         }
         state.commitTransaction()
         if log.bytesSinceSnapshot >= snapshotThresholdBytes {
@@ -151,7 +146,7 @@ final class Engine {
                 diagnostics.log(.warning, "periodic snapshot failed (the log is intact): \(error)")
             }
         }
-        return (events, nil)
+        return nil
     }
 
     /// Write a snapshot of the state, so that start-up need not replay what it covers.

@@ -15,9 +15,6 @@ enum EventCodec {
     /// The record type of a transaction's events in the binary form (written now).
     static let binaryTransactionRecordType: UInt16 = 2
 
-    /// The codes `code(of:)` gives.
-    static let knownCodes: ClosedRange<UInt8> = 1...12
-
     /// The binary form's code for each event type: stable, never reused.
     static func code(of change: Change) -> UInt8 {
         switch change {
@@ -104,9 +101,6 @@ enum EventCodec {
         for _ in 0..<count {
             reader.what = "event"
             let code = try reader.byte()
-            guard knownCodes.contains(code) else {
-                throw reader.failure("unknown event type code \(code); upgrade merit")
-            }
             let version = Int64(try reader.byte())
             guard version >= 1 && version <= currentVersion else {
                 throw reader.failure(
@@ -141,32 +135,16 @@ enum EventCodec {
     /// The schema version written for each event type; readers accept every version up to it.
     static let currentVersion: Int64 = 1
 
-    /// The event as the feed (`events.list`, subscriptions) shows it: `data` is the public resource.
-    static func published(_ event: Event) -> JSON {
-        [
-            "id": JSON(event.id), "sequence": .int(event.sequence), "type": .string(event.change.type),
-            "created_at": JSON(event.createdAt), "actor_id": JSON(event.actorID), "data": publicData(event.change),
-        ]
-    }
-
-    static func storedData(_ change: Change) -> JSON {
+    /// The resource after `change`, as the API shows it (never a key's hash).
+    static func resource(_ change: Change) -> JSON {
         switch change {
         case .organizationCreated(let organization), .organizationUpdated(let organization): return organization.json
-        case .keyCreated(let key), .keyRevoked(let key): return key.storedJSON
+        case .keyCreated(let key), .keyRevoked(let key): return key.json
         case .personCreated(let person), .personUpdated(let person): return person.json
         case .templateCreated(let template), .templateUpdated(let template): return template.json
         case .observationCreated(let observation): return observation.json
         case .objectiveCreated(let objective): return objective.json
-        case .notificationCreated(let notification), .notificationRead(let notification):
-            return notification.storedJSON
-        }
-    }
-
-    static func publicData(_ change: Change) -> JSON {
-        switch change {
-        case .keyCreated(let key), .keyRevoked(let key): return key.json
         case .notificationCreated(let notification), .notificationRead(let notification): return notification.json
-        default: return storedData(change)
         }
     }
 
