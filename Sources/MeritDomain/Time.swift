@@ -18,6 +18,38 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Written digit by digit into a fixed buffer: timestamps are formatted several times for every change, and
     /// string interpolation cost more than the rest of a request.
     public var description: String {
+        let (dayNumber, rest) = parts
+        guard Self.hasFourDigitYear(dayNumber) else {
+            return "\(Day(daysSinceEpoch: dayNumber))T\(pad(rest / 3_600_000, 2)):\(pad(rest / 60_000 % 60, 2)):"
+                + "\(pad(rest / 1000 % 60, 2)).\(pad(rest % 1000, 3))Z"
+        }
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            Self.format(day: dayNumber, rest: rest, into: buffer.baseAddress!)
+            return 24
+        }
+    }
+
+    /// The most bytes `writeText` writes: 24 for years 0000–9999, more only for instants far outside them.
+    public static let maximumTextLength = 32
+
+    /// Write the text form (`description`) at `target`, which has room for `maximumTextLength` bytes, without
+    /// making a string: what writers of JSON use. Returns the number of bytes written.
+    public func writeText(to target: UnsafeMutablePointer<UInt8>) -> Int {
+        let (dayNumber, rest) = parts
+        guard Self.hasFourDigitYear(dayNumber) else {
+            var text = description
+            return text.withUTF8 { utf8 in
+                let count = min(utf8.count, Self.maximumTextLength)
+                target.initialize(from: utf8.baseAddress!, count: count)
+                return count
+            }
+        }
+        Self.format(day: dayNumber, rest: rest, into: target)
+        return 24
+    }
+
+    /// The day number and the milliseconds into that day.
+    private var parts: (day: Int64, rest: Int64) {
         let millisecondsPerDay: Int64 = 86_400_000
         var dayNumber = milliseconds / millisecondsPerDay
         var rest = milliseconds % millisecondsPerDay
@@ -25,35 +57,37 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             rest += millisecondsPerDay
             dayNumber -= 1
         }
+        return (dayNumber, rest)
+    }
+
+    private static func hasFourDigitYear(_ dayNumber: Int64) -> Bool {
+        (0...9999).contains(Day(daysSinceEpoch: dayNumber).components.year)
+    }
+
+    /// Write `YYYY-MM-DDTHH:MM:SS.mmmZ`, 24 bytes, for a day whose year has four digits.
+    private static func format(day dayNumber: Int64, rest: Int64, into buffer: UnsafeMutablePointer<UInt8>) {
         let (year, month, day) = Day(daysSinceEpoch: dayNumber).components
-        guard (0...9999).contains(year) else {
-            return "\(Day(daysSinceEpoch: dayNumber))T\(pad(rest / 3_600_000, 2)):\(pad(rest / 60_000 % 60, 2)):"
-                + "\(pad(rest / 1000 % 60, 2)).\(pad(rest % 1000, 3))Z"
-        }
-        return String(unsafeUninitializedCapacity: 24) { buffer in
-            func put(_ value: Int64, _ width: Int, at offset: Int) {
-                var value = value
-                for position in stride(from: offset + width - 1, through: offset, by: -1) {
-                    buffer[position] = UInt8(truncatingIfNeeded: 48 + value % 10)
-                    value /= 10
-                }
+        func put(_ value: Int64, _ width: Int, at offset: Int) {
+            var value = value
+            for position in stride(from: offset + width - 1, through: offset, by: -1) {
+                buffer[position] = UInt8(truncatingIfNeeded: 48 + value % 10)
+                value /= 10
             }
-            put(year, 4, at: 0)
-            buffer[4] = 45
-            put(month, 2, at: 5)
-            buffer[7] = 45
-            put(day, 2, at: 8)
-            buffer[10] = 84
-            put(rest / 3_600_000, 2, at: 11)
-            buffer[13] = 58
-            put(rest / 60_000 % 60, 2, at: 14)
-            buffer[16] = 58
-            put(rest / 1000 % 60, 2, at: 17)
-            buffer[19] = 46
-            put(rest % 1000, 3, at: 20)
-            buffer[23] = 90
-            return 24
         }
+        put(year, 4, at: 0)
+        buffer[4] = 45
+        put(month, 2, at: 5)
+        buffer[7] = 45
+        put(day, 2, at: 8)
+        buffer[10] = 84
+        put(rest / 3_600_000, 2, at: 11)
+        buffer[13] = 58
+        put(rest / 60_000 % 60, 2, at: 14)
+        buffer[16] = 58
+        put(rest / 1000 % 60, 2, at: 17)
+        buffer[19] = 46
+        put(rest % 1000, 3, at: 20)
+        buffer[23] = 90
     }
 
     /// Parse RFC 3339: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; the fraction is truncated to milliseconds.

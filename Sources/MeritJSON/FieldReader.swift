@@ -117,7 +117,7 @@ public struct FieldReader {
     /// The path prefix for error messages ("" at the top, "items[2]." inside).
     public let path: String
     /// Which members were read, by position: a bit set, so that reading allocates nothing for small objects.
-    private var readMembers: [UInt64]
+    @usableFromInline var readMembers: [UInt64]
 
     /// A reader over `value`, which must be an object; `nil` (absent params) reads as an empty object.
     public init(_ value: JSON?, path: String = "") throws(FieldError) {
@@ -133,20 +133,20 @@ public struct FieldReader {
         self.readMembers = Array(repeating: 0, count: (object.count + 63) / 64)
     }
 
-    private func name(_ key: String) -> String { path + key }
+    @usableFromInline func name(_ key: String) -> String { path + key }
 
     /// Mark every member named `key` as read, and return its value (the last one where a key repeats).
-    private mutating func take(_ key: String) -> JSON? {
+    @usableFromInline mutating func take(_ key: String) -> JSON? {
         var value: JSON?
-        for (position, member) in object.members.enumerated() where member.key == key {
+        for position in object.members.indices where object.members[position].key.isSameMemberName(as: key) {
             readMembers[position / 64] |= 1 << UInt64(position % 64)
-            value = member.value
+            value = object.members[position].value
         }
         return value
     }
 
     /// The value of `key`, which must be present and not `null`.
-    public mutating func required<Value: JSONReadable>(_ key: String, as type: Value.Type = Value.self)
+    @inlinable public mutating func required<Value: JSONReadable>(_ key: String, as type: Value.Type = Value.self)
         throws(FieldError) -> Value
     {
         guard let value = take(key), !value.isNull else { throw FieldError(field: name(key), problem: "is required") }
@@ -154,7 +154,7 @@ public struct FieldReader {
     }
 
     /// The value of `key`, or `nil` when it is absent or `null`.
-    public mutating func optional<Value: JSONReadable>(_ key: String, as type: Value.Type = Value.self)
+    @inlinable public mutating func optional<Value: JSONReadable>(_ key: String, as type: Value.Type = Value.self)
         throws(FieldError) -> Value?
     {
         guard let value = take(key), !value.isNull else { return nil }
@@ -162,7 +162,7 @@ public struct FieldReader {
     }
 
     /// The value of `key` for an update: absent, explicitly `null`, or a value.
-    public mutating func update<Value: JSONReadable>(_ key: String, as type: Value.Type = Value.self)
+    @inlinable public mutating func update<Value: JSONReadable>(_ key: String, as type: Value.Type = Value.self)
         throws(FieldError) -> FieldUpdate<Value>
     {
         guard let value = take(key) else { return .absent }

@@ -162,16 +162,16 @@ public struct JSONObject: Sendable {
             var index = members.count
             while index > 0 {
                 index -= 1
-                if members[index].key == key { return members[index].value }
+                if members[index].key.isSameMemberName(as: key) { return members[index].value }
             }
             return nil
         }
         set {
-            if let index = members.lastIndex(where: { $0.key == key }) {
+            if let index = members.lastIndex(where: { $0.key.isSameMemberName(as: key) }) {
                 if let newValue {
                     members[index].value = newValue
                 } else {
-                    members.removeAll { $0.key == key }
+                    members.removeAll { $0.key.isSameMemberName(as: key) }
                 }
             } else if let newValue {
                 members.append((key, newValue))
@@ -182,6 +182,16 @@ public struct JSONObject: Sendable {
     /// Append a member without looking for an existing one; the parser and builders use this.
     public mutating func append(_ key: String, _ value: JSON) {
         members.append((key, value))
+    }
+}
+
+extension String {
+    /// Whether the two strings are the same member name: most names that differ differ in length, which is at
+    /// hand, while `==` goes through a comparison that allows for canonical equivalence.
+    @inlinable
+    public func isSameMemberName(as other: String) -> Bool {
+        // Lengths are at hand; most names that differ differ in length, and the rest are short.
+        utf8.count == other.utf8.count && self == other
     }
 }
 

@@ -34,6 +34,11 @@ public struct JSONWriter {
         bytes.append(contentsOf: raw)
     }
 
+    /// Append bytes that are already JSON.
+    public mutating func writeRaw(_ raw: UnsafeRawBufferPointer) {
+        bytes.append(contentsOf: raw)
+    }
+
     /// Append an integer.
     public mutating func write(_ number: Int64) {
         if number >= 0 && number < 10 {
@@ -60,6 +65,18 @@ public struct JSONWriter {
         withStagedOutput { $0.write(string) }
     }
 
+    /// Write many small pieces through one staged block: how hand-written encoders of the hottest resources
+    /// write them without building a tree (see `StagedJSON`).
+    public mutating func staged(_ body: (inout StagedJSON) -> Void) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: StagedOutput.blockSize) { block in
+            var staged = StagedJSON(output: StagedOutput(block: block.baseAddress!, capacity: block.count))
+            swap(&staged.output.destination, &bytes)
+            body(&staged)
+            staged.output.flush()
+            swap(&staged.output.destination, &bytes)
+        }
+    }
+
     /// Run `body` with output staged in a block on the stack, then append what it wrote to `bytes`.
     ///
     /// Writing a value is many small appends; to a `[UInt8]` each one checks uniqueness and capacity and goes
@@ -73,6 +90,34 @@ public struct JSONWriter {
             output.flush()
             swap(&output.destination, &bytes)
         }
+    }
+}
+
+/// The pieces a hand-written encoder writes, staged in a block on the stack: punctuation and member names as
+/// literals, strings quoted and escaped, and bytes another type formats in place.
+public struct StagedJSON: ~Copyable {
+    fileprivate var output: StagedOutput
+
+    /// Append text that is already JSON: punctuation, a member name, a literal.
+    public mutating func raw(_ text: StaticString) { output.put(text) }
+
+    /// Append a quoted, escaped string.
+    public mutating func string(_ string: String) { output.write(string) }
+
+    /// Append a quoted, escaped string, or `null`.
+    public mutating func string(orNull string: String?) {
+        if let string { output.write(string) } else { output.put("null") }
+    }
+
+    /// Append an integer.
+    public mutating func int(_ number: Int64) { output.write(number) }
+
+    /// Let `format` write at most `maximumCount` bytes that are already JSON (at most 256) in place; it returns
+    /// how many it wrote.
+    public mutating func raw(maximumCount: Int, _ format: (UnsafeMutablePointer<UInt8>) -> Int) {
+        precondition(maximumCount <= 256, "formatted pieces are short")
+        output.reserve(maximumCount)
+        output.putFormatted(format)
     }
 }
 
@@ -112,6 +157,12 @@ private struct StagedOutput: ~Copyable {
         longestStringInBlock = (capacity - 2) / Self.maximumEscapedLength
     }
 
+    /// Let `format` write in the block, which `reserve` has made room in.
+    @inline(__always)
+    fileprivate mutating func putFormatted(_ format: (UnsafeMutablePointer<UInt8>) -> Int) {
+        count &+= format(block + count)
+    }
+
     /// Move the staged bytes to `destination`.
     mutating func flush() {
         guard count > 0 else { return }
@@ -121,7 +172,7 @@ private struct StagedOutput: ~Copyable {
 
     /// Make room for `byteCount` more bytes, which must be at most the capacity of the block.
     @inline(__always)
-    private mutating func reserve(_ byteCount: Int) {
+    fileprivate mutating func reserve(_ byteCount: Int) {
         if capacity &- count < byteCount { flush() }
     }
 
@@ -133,7 +184,7 @@ private struct StagedOutput: ~Copyable {
     }
 
     @inline(__always)
-    private mutating func put(_ text: StaticString) {
+    fileprivate mutating func put(_ text: StaticString) {
         reserve(text.utf8CodeUnitCount)
         putInBlock(text)
     }
@@ -148,7 +199,7 @@ private struct StagedOutput: ~Copyable {
 
     /// Append `length` bytes from `start`, through the block when they fit in it, else straight to `destination`.
     @inline(__always)
-    private mutating func put(_ start: UnsafePointer<UInt8>, count length: Int) {
+    fileprivate mutating func put(_ start: UnsafePointer<UInt8>, count length: Int) {
         if capacity &- count < length {
             flush()
             if length > capacity {
@@ -237,7 +288,7 @@ private struct StagedOutput: ~Copyable {
         }
     }
 
-    private mutating func write(_ number: Int64) {
+    fileprivate mutating func write(_ number: Int64) {
         reserve(Self.maximumIntegerLength)
         count &+= Self.writeDecimal(number, to: block + count)
     }

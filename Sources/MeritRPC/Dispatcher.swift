@@ -12,6 +12,8 @@ public struct Dispatcher {
     private let maximumDepth: Int
     private var entries: [PendingResponse] = []
     private var calls = 0
+    /// The results of the group's successful calls, one after another; each entry knows its range.
+    private var results = JSONWriter(capacity: 64 * 1024)
 
     /// A dispatcher for `handler`; documents nested deeper than `maximumDepth` are parse errors.
     public init(handler: any RequestHandler, maximumDepth: Int = JSONParser.defaultMaximumDepth) {
@@ -78,9 +80,17 @@ public struct Dispatcher {
         case .success(let request):
             let call = calls
             calls += 1
-            let outcome = handler.handle(request, call: call)
-            guard let id = request.id else { return nil }
-            return PendingResponse(id: id, outcome: outcome, call: call)
+            let start = results.bytes.count
+            let failure = handler.handle(request, call: call, result: &results)
+            guard let id = request.id else {
+                results.bytes.removeSubrange(start...)
+                return nil
+            }
+            if let failure {
+                results.bytes.removeSubrange(start...)
+                return PendingResponse(id: id, outcome: .failure(failure), call: call)
+            }
+            return PendingResponse(id: id, outcome: .success(start..<results.bytes.count), call: call)
         }
     }
 
@@ -99,7 +109,17 @@ public struct Dispatcher {
             } else if insideBatch {
                 writer.writeRaw(",")
             }
-            writeResponse(id: entry.id, outcome: outcome, to: &writer)
+            writer.writeRaw("{\"jsonrpc\":\"2.0\",\"id\":")
+            writer.write(entry.id.json)
+            switch outcome {
+            case .success(let range):
+                writer.writeRaw(",\"result\":")
+                results.bytes.withUnsafeBytes { writer.writeRaw(UnsafeRawBufferPointer(rebasing: $0[range])) }
+            case .failure(let error):
+                writer.writeRaw(",\"error\":")
+                writer.write(error.json)
+            }
+            writer.writeRaw("}")
             if entry.closesBatch {
                 writer.writeRaw("]\n")
                 insideBatch = false
@@ -112,6 +132,7 @@ public struct Dispatcher {
             writer.writeRaw("\n")
         }
         entries.removeAll(keepingCapacity: true)
+        results.bytes.removeAll(keepingCapacity: true)
         calls = 0
     }
 }
@@ -120,7 +141,8 @@ public struct Dispatcher {
 /// and `closesBatch`.
 private struct PendingResponse {
     var id: RequestID
-    var outcome: Result<JSON, RPCError>
+    /// The result's bytes in the dispatcher's `results`, or the error.
+    var outcome: Result<Range<Int>, RPCError>
     /// The handler call that produced it, or -1 when the dispatcher answered by itself.
     var call: Int
     var opensBatch = false

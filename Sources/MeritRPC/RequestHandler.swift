@@ -8,7 +8,12 @@ import MeritJSON
 /// from the first one whose change was lost.
 public protocol RequestHandler: AnyObject {
     /// Answer one request; `call` numbers the calls of the current group from 0.
-    func handle(_ request: Request, call: Int) -> Result<JSON, RPCError>
+    ///
+    /// On success the handler appends exactly one JSON value, the result, to `result` and returns `nil`; the
+    /// dispatcher holds those bytes until the group commits. Writing the result directly, rather than returning
+    /// a tree to be written later, saves building and freeing a tree for every answer. On failure it returns the
+    /// error; whatever it appended is discarded.
+    func handle(_ request: Request, call: Int, result: inout JSONWriter) -> RPCError?
 
     /// Make the group's changes durable before its responses are written.
     func commit() -> CommitOutcome

@@ -105,13 +105,12 @@ public final class Server: RequestHandler {
     /// The names of every method the server answers, for tests that check the OpenRPC document lists them.
     public static var methodNames: [String] { allMethods.map(\.name) }
 
-    public func handle(_ request: Request, call: Int) -> Result<JSON, RPCError> {
+    public func handle(_ request: Request, call: Int, result: inout JSONWriter) -> RPCError? {
         if phase == .shuttingDown && request.method != "exit" {
-            return .failure(
-                RPCError(.invalidRequest, "The server is shutting down; only the exit notification is accepted."))
+            return RPCError(.invalidRequest, "The server is shutting down; only the exit notification is accepted.")
         }
         guard let method = methods[request.method] else {
-            return .failure(.methodNotFound(request.method))
+            return .methodNotFound(request.method)
         }
         currentCall = call
         principal = nil
@@ -121,16 +120,17 @@ public final class Server: RequestHandler {
             }
             var params = try FieldReader(request.params)
             params.ignore("_meta")
-            return .success(try method.run(self, &params))
+            try method.run(self, &params, &result)
+            return nil
         } catch let error as RPCError {
-            return .failure(error)
+            return error
         } catch let error as FieldError {
-            return .failure(.invalidField(error))
+            return .invalidField(error)
         } catch let error as DomainError {
-            return .failure(RPCError(error))
+            return RPCError(error)
         } catch {
             configuration.diagnostics.log(.error, "\(request.method) failed unexpectedly: \(error)")
-            return .failure(.internalError("\(request.method) failed with \(error)"))
+            return .internalError("\(request.method) failed with \(error)")
         }
     }
 
@@ -253,9 +253,22 @@ struct Method: Sendable {
 
     let name: String
     let access: Access
-    let run: @Sendable (Server, inout FieldReader) throws -> JSON
+    /// Reads the params and writes the result's JSON.
+    let run: @Sendable (Server, inout FieldReader, inout JSONWriter) throws -> Void
 
+    /// A method whose handler returns its result as a JSON value.
     init(_ name: String, access: Access, run: @escaping @Sendable (Server, inout FieldReader) throws -> JSON) {
+        self.name = name
+        self.access = access
+        self.run = { server, params, result in result.write(try run(server, &params)) }
+    }
+
+    /// A method whose handler writes its result itself, for the hot paths where building a tree first would cost
+    /// more than the rest of the request.
+    init(
+        _ name: String, access: Access,
+        writing run: @escaping @Sendable (Server, inout FieldReader, inout JSONWriter) throws -> Void
+    ) {
         self.name = name
         self.access = access
         self.run = run

@@ -28,8 +28,12 @@ enum TransportBenchmark {
         var writeDescriptor: Int32 { input.fileHandleForWriting.fileDescriptor }
         var readDescriptor: Int32 { output.fileHandleForReading.fileDescriptor }
 
-        func write(_ bytes: [UInt8]) {
-            bytes.withUnsafeBytes { raw in
+        func write(_ bytes: [UInt8]) { write(bytes, ..<bytes.count) }
+
+        /// Write `range` of `bytes`, all of it.
+        func write(_ bytes: [UInt8], _ range: some RangeExpression<Int>) {
+            bytes.withUnsafeBytes { whole in
+                let raw = UnsafeRawBufferPointer(rebasing: whole[range])
                 var offset = 0
                 while offset < raw.count {
                     let count = Glibc.write(writeDescriptor, raw.baseAddress! + offset, raw.count - offset)

@@ -303,3 +303,43 @@ struct WritableTimeTests {
         #expect(Timestamp(rfc3339: "0000-01-01T00:00:00+00:01") == nil)
     }
 }
+
+@Suite("email addresses")
+struct EmailTests {
+    /// The rules as first written, one check at a time: the oracle for the one-pass check.
+    static func reference(_ value: String) -> Bool {
+        let email = value.trimmingWhitespace()
+        let bytes = Array(email.utf8)
+        let at = bytes.firstIndex(of: UInt8(ascii: "@"))
+        guard bytes.count <= 254, let at, at > 0, bytes.lastIndex(of: UInt8(ascii: "@")) == at else { return false }
+        let domain = bytes[(at + 1)...]
+        return domain.contains(UInt8(ascii: ".")) && domain.first != UInt8(ascii: ".")
+            && domain.last != UInt8(ascii: ".")
+            && !zip(domain, domain.dropFirst()).contains { $0 == UInt8(ascii: ".") && $1 == UInt8(ascii: ".") }
+            && !bytes.contains { $0 <= 0x20 || $0 == 0x7F }
+            && !(bytes.contains { $0 >= 0x80 } && email.unicodeScalars.contains { $0.properties.isWhitespace })
+            && !email.containsControlCharacters
+    }
+
+    @Test("the one-pass check accepts and refuses exactly what the rules say")
+    func matchesTheRules() {
+        let fixed = [
+            "ada@example.org", " ada@example.org ", "a@b.c", "@example.org", "ada@", "ada@example", "ada@.example.org",
+            "ada@example.org.", "ada@example..org", "a..b@example.org", "ada@@example.org", "ada@ex@ample.org",
+            "ada lovelace@example.org", "ada@exa\u{7F}mple.org", "ada@exa\tmple.org", "zoë@exämple.org",
+            "ada\u{2003}x@example.org", "ada\u{85}@example.org", "ada\u{200B}@example.org", "", "@", ".", "a@.",
+            String(repeating: "a", count: 243) + "@example.org", String(repeating: "a", count: 242) + "@example.org",
+        ]
+        for email in fixed {
+            #expect(((try? Validate.email(email)) != nil) == Self.reference(email), "\(email.debugDescription)")
+        }
+        // Random strings over an alphabet rich in the characters the rules are about.
+        let alphabet: [Character] = ["a", "b", "@", ".", ".", " ", "\t", "\u{7F}", "é", "\u{2003}", "\u{85}", "-"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let length = Int.random(in: 0...12, using: &generator)
+            let email = String((0..<length).map { _ in alphabet.randomElement(using: &generator)! })
+            #expect(((try? Validate.email(email)) != nil) == Self.reference(email), "\(email.debugDescription)")
+        }
+    }
+}

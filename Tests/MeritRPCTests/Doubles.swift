@@ -8,16 +8,20 @@ final class RecordingHandler: RequestHandler {
     var failCommitFromCall: Int?
     var wantsExit = false
 
-    func handle(_ request: Request, call: Int) -> Result<JSON, RPCError> {
+    func handle(_ request: Request, call: Int, result: inout JSONWriter) -> RPCError? {
         calls.append((request.method, call))
         switch request.method {
-        case "echo": return .success(request.params ?? .null)
-        case "fail": return .failure(RPCError(.conflict, "It failed."))
+        case "echo": result.write(request.params ?? .null)
+        case "fail":
+            // A failing handler may have written part of a result: the dispatcher must discard it.
+            result.writeRaw("{\"partial\":")
+            return RPCError(.conflict, "It failed.")
         case "exit":
             wantsExit = true
-            return .success(.null)
-        default: return .failure(.methodNotFound(request.method))
+            result.write(.null)
+        default: return .methodNotFound(request.method)
         }
+        return nil
     }
 
     func commit() -> CommitOutcome {

@@ -172,3 +172,42 @@ struct Xorshift {
         return state
     }
 }
+
+/// Resources written straight to bytes must be exactly what writing their JSON tree gives.
+@Suite("resources written directly")
+struct DirectResourceWritingTests {
+    @Test("a person written directly is byte for byte its JSON tree written, whatever its fields hold")
+    func personBytes() {
+        let manager = ID<Person>(trusted: "emp_01KXYZ0000000000000000000A")
+        let names = [
+            "Ada", "", "Zoë \"Z\" O'Neil\\", "line\nbreak\ttab\u{1}", "\u{2028}\u{2029}", "日本語の名前 🚀",
+            String(repeating: "long name ", count: 200),
+        ]
+        var cases: [Person] = []
+        for (index, name) in names.enumerated() {
+            for role in Person.Role.allCases {
+                cases.append(
+                    Person(
+                        id: ID(trusted: "emp_01KXYZ00000000000000000\(index)"),
+                        name: name, email: "\(name)@example.org", role: role,
+                        managerID: index.isMultiple(of: 2) ? manager : nil,
+                        squad: index.isMultiple(of: 3) ? nil : "squad \(name)",
+                        reviewTemplateID: index.isMultiple(of: 2) ? nil : "tpl_\(index)", isAdmin: index % 4 == 1,
+                        createdAt: Timestamp(milliseconds: Int64(index) * 86_399_999),
+                        updatedAt: Timestamp(milliseconds: 253_402_300_799_999 - Int64(index))))
+            }
+        }
+        // Far outside the writable years, the text form is longer than 24 bytes.
+        var distant = cases[0]
+        distant.createdAt = Timestamp(milliseconds: -62_167_219_200_001)
+        distant.updatedAt = Timestamp(milliseconds: 253_402_300_800_000)
+        cases.append(distant)
+        for person in cases {
+            var direct = JSONWriter()
+            person.write(to: &direct)
+            var tree = JSONWriter()
+            tree.write(person.json)
+            #expect(direct.bytes == tree.bytes, "\(person.name.debugDescription)")
+        }
+    }
+}

@@ -98,22 +98,41 @@ extension Validate {
     /// An email address: one `@`, a non-empty local part, a dotted domain, no spaces or control characters; at
     /// most 254 bytes.
     public static func email(_ value: String) throws(DomainError) -> String {
-        let email = value.trimmingWhitespace()
-        let bytes = Array(email.utf8)
-        let at = bytes.firstIndex(of: UInt8(ascii: "@"))
-        var valid = bytes.count <= 254 && at != nil && at! > 0 && bytes.lastIndex(of: UInt8(ascii: "@")) == at
-        if valid, let at {
-            let domain = bytes[(at + 1)...]
-            valid =
-                domain.contains(UInt8(ascii: ".")) && domain.first != UInt8(ascii: ".")
-                && domain.last != UInt8(ascii: ".")
-                && !zip(domain, domain.dropFirst()).contains { $0 == UInt8(ascii: ".") && $1 == UInt8(ascii: ".") }
-                && !bytes.contains { $0 <= 0x20 || $0 == 0x7F }
-                && !(bytes.contains { $0 >= 0x80 } && email.unicodeScalars.contains { $0.properties.isWhitespace })
-                && !email.containsControlCharacters
-        }
-        guard valid else { throw DomainError.invalid("email", "must be an email address such as ada@example.org") }
+        var email = value.trimmingWhitespace()
+        // One pass over the bytes; only an address beyond ASCII needs the Unicode tables.
+        let shape = email.withUTF8 { emailShape($0) }
+        guard let beyondASCII = shape,
+            !beyondASCII
+                || !(email.unicodeScalars.contains { $0.properties.isWhitespace } || email.containsControlCharacters)
+        else { throw DomainError.invalid("email", "must be an email address such as ada@example.org") }
         return email
+    }
+
+    /// Whether `bytes` look like an address (see `email`), and if so whether any byte is beyond ASCII; `nil` when
+    /// they do not.
+    static func emailShape(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
+        guard bytes.count <= 254 else { return nil }
+        var at = -1
+        var dotInDomain = false
+        var beyondASCII = false
+        var previous: UInt8 = 0
+        for position in bytes.indices {
+            let byte = bytes[position]
+            if byte <= 0x20 || byte == 0x7F { return nil }
+            if byte >= 0x80 { beyondASCII = true }
+            if byte == UInt8(ascii: "@") {
+                // One @, after a non-empty local part.
+                if at >= 0 || position == 0 { return nil }
+                at = position
+            } else if byte == UInt8(ascii: "."), at >= 0 {
+                // The domain neither starts with a dot nor holds two in a row.
+                if previous == UInt8(ascii: "@") || previous == UInt8(ascii: ".") { return nil }
+                dotInDomain = true
+            }
+            previous = byte
+        }
+        guard at > 0, dotInDomain, previous != UInt8(ascii: ".") else { return nil }
+        return beyondASCII
     }
 
     /// An optional short label such as a squad: trimmed; empty means none.

@@ -7,37 +7,36 @@ import MeritRPC
 enum PeopleMethods {
     static let all: [Method] = [create, update, get, list]
 
-    static let create = Method("people.create", access: .authenticated) { server, params in
+    static let create = Method("people.create", access: .authenticated) { server, params, result in
         let draft = try readDraft(&params, creating: true)
         try params.finish()
         try server.require(.directoryWrite, to: "add people to the directory")
         let change = try server.engine.state.createPerson(id: server.engine.newID(), draft, now: server.engine.now)
-        try server.record([change])
         guard case .personCreated(let person) = change else {
             throw RPCError.internalError("people.create made nobody")
         }
-        return person.json
+        try server.record([change])
+        person.write(to: &result)
     }
 
-    static let update = Method("people.update", access: .authenticated) { server, params in
+    static let update = Method("people.update", access: .authenticated) { server, params, result in
         let id = try parseID(try params.required("id", as: String.self), as: Person.self, field: "id")
         let draft = try readDraft(&params, creating: false)
         try params.finish()
         guard server.engine.state.people[id] != nil else { throw DomainError.notFound("person", id.rawValue) }
         try server.require(.directoryWrite, to: "change the directory")
-        guard let change = try server.engine.state.updatePerson(id: id, draft, now: server.engine.now) else {
-            return server.engine.state.people[id]!.json
+        if let change = try server.engine.state.updatePerson(id: id, draft, now: server.engine.now) {
+            try server.record([change])
         }
-        try server.record([change])
-        return server.engine.lastRecordedResource
+        server.engine.state.people[id]!.write(to: &result)
     }
 
-    static let get = Method("people.get", access: .authenticated) { server, params in
+    static let get = Method("people.get", access: .authenticated) { server, params, result in
         let id = try parseID(try params.required("id", as: String.self), as: Person.self, field: "id")
         try params.finish()
         try server.require(.directoryRead, to: "read the directory")
         guard let person = server.engine.state.people[id] else { throw DomainError.notFound("person", id.rawValue) }
-        return person.json
+        person.write(to: &result)
     }
 
     static let list = Method("people.list", access: .authenticated) { server, params in

@@ -15,7 +15,15 @@ import MeritRPC
 /// commit fails, the transaction is rolled back, so the state in memory is exactly what is durable, and the log
 /// refuses every later change with `storage_unavailable`.
 final class Engine {
-    private(set) var state: State
+    /// The state, read in place: a method called on `engine.state` borrows it. Kept behind a pointer because a
+    /// stored property of a class is copied out for each such call (a retain and a release of every
+    /// collection in it, twice per request).
+    var state: State { unsafeAddress { UnsafePointer(storage) } }
+    private var storedState: State {
+        unsafeAddress { UnsafePointer(storage) }
+        unsafeMutableAddress { storage }
+    }
+    private let storage: UnsafeMutablePointer<State>
     private let log: WriteAheadLog
     private var ids: IDGenerator
     private let frozenClock: Timestamp?
@@ -48,7 +56,8 @@ final class Engine {
                     throw DecodingError(description: "record \(record.sequence) has unknown type \(record.type)")
                 }
             })
-        self.state = state
+        self.storage = UnsafeMutablePointer<State>.allocate(capacity: 1)
+        self.storage.initialize(to: state)
         self.log = log
         self.recovery = report
         self.frozenClock = frozenClock
@@ -113,8 +122,8 @@ final class Engine {
             }
             throw RPCError(.storageUnavailable, "The data directory cannot be written (\(error)); nothing was changed.")
         }
-        state.beginTransaction()
-        for event in events { state.apply(event) }
+        storedState.beginTransaction()
+        for event in events { storedState.apply(event) }
         if firstChangingCall == nil { firstChangingCall = call ?? 0 }
         return events
     }
@@ -132,13 +141,13 @@ final class Engine {
         do {
             try log.commit()
         } catch {
-            state.rollBackTransaction()
+            storedState.rollBackTransaction()
             diagnostics.log(.error, "commit failed, refusing further changes: \(error)")
             let failure = RPCError(
                 .storageUnavailable, "The data directory cannot be written (\(error)); nothing was changed.")
             return (failure, firstCall)
         }
-        state.commitTransaction()
+        storedState.commitTransaction()
         if log.bytesSinceSnapshot >= snapshotThresholdBytes {
             do {
                 try snapshot()
@@ -159,4 +168,9 @@ final class Engine {
 
     /// Release the directory's lock.
     func close() { log.close() }
+
+    deinit {
+        storage.deinitialize(count: 1)
+        storage.deallocate()
+    }
 }

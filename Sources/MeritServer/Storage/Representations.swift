@@ -107,6 +107,18 @@ extension JSON {
     init<Entity>(_ id: ID<Entity>?) { self = id.map { .string($0.rawValue) } ?? .null }
 }
 
+extension StagedJSON {
+    /// A timestamp in the contract's form, quoted, written without making a string.
+    mutating func timestamp(_ timestamp: Timestamp) {
+        raw(maximumCount: Timestamp.maximumTextLength + 2) { target in
+            target[0] = UInt8(ascii: "\"")
+            let count = timestamp.writeText(to: target + 1)
+            target[count + 1] = UInt8(ascii: "\"")
+            return count + 2
+        }
+    }
+}
+
 // MARK: - Organization
 
 extension Organization {
@@ -171,6 +183,32 @@ extension Person {
             "manager_id": JSON(managerID), "squad": JSON(squad), "review_template_id": JSON(reviewTemplateID),
             "is_admin": .bool(isAdmin), "created_at": JSON(createdAt), "updated_at": JSON(updatedAt),
         ]
+    }
+
+    /// Write `json` straight to bytes, member by member in the same order: what people.create, people.update and
+    /// people.get answer with, without building and freeing a tree (a test holds the two to the same bytes).
+    func write(to writer: inout JSONWriter) {
+        writer.staged { json in
+            json.raw("{\"id\":")
+            json.string(id.rawValue)
+            json.raw(",\"name\":")
+            json.string(name)
+            json.raw(",\"email\":")
+            json.string(email)
+            json.raw(",\"role\":")
+            json.string(role.rawValue)
+            json.raw(",\"manager_id\":")
+            json.string(orNull: managerID?.rawValue)
+            json.raw(",\"squad\":")
+            json.string(orNull: squad)
+            json.raw(",\"review_template_id\":")
+            json.string(orNull: reviewTemplateID)
+            json.raw(isAdmin ? ",\"is_admin\":true,\"created_at\":" : ",\"is_admin\":false,\"created_at\":")
+            json.timestamp(createdAt)
+            json.raw(",\"updated_at\":")
+            json.timestamp(updatedAt)
+            json.raw("}")
+        }
     }
 
     init(stored reader: inout JSONParser) throws(DecodingError) {
