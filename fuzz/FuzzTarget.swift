@@ -135,18 +135,21 @@ final class FuzzHandler: RequestHandler {
         self.failCommitFromCall = failCommitFromCall
     }
 
-    func handle(_ request: Request, call: Int) -> Result<JSON, RPCError> {
+    func handle(_ request: Request, call: Int, result: inout JSONWriter) -> RPCError? {
         require(!wantsExit, "a request was handled after exit")
         switch request.method {
         case "fail":
-            return .failure(RPCError(.conflict, "It failed."))
+            // Part of a result written before failing: the dispatcher must discard it.
+            result.writeRaw("{\"partial\":[")
+            return RPCError(.conflict, "It failed.")
         case "exit":
             wantsExit = true
-            return .success(.null)
+            result.write(.null)
         default:
             if case .object(let object)? = request.params { checkFieldReader(object) }
-            return .success(request.params ?? .null)
+            result.write(request.params ?? .null)
         }
+        return nil
     }
 
     func commit() -> CommitOutcome {

@@ -215,7 +215,9 @@ enum StorageBenchmark {
                 Row(
                     name: "replay without a snapshot", value: "\(grouped(replayRate)) events/s",
                     note: String(
-                        format: "%.2f s;  target ≥ 1 000 000 /s  %@", replaySeconds, verdict(replayRate >= 1e6))),
+                        format: "fastest of %@ s;  target ≥ 1 000 000 /s  %@",
+                        replayTimes.map { String(format: "%.2f", $0) }.joined(separator: ", "),
+                        verdict(replayRate >= 1e6))),
                 Row(name: "merit compact", value: String(format: "%.2f s", compactSeconds)),
                 Row(
                     name: "merit serve start-up after compact, p50", value: String(format: "%.3f s", startup),
