@@ -205,8 +205,7 @@ public final class Server: RequestHandler {
     }
 
     /// Record changes made by the current request.
-    @discardableResult
-    func record(_ changes: [Change]) throws(RPCError) -> [Event] {
+    func record(_ changes: [Change]) throws(RPCError) {
         try engine.record(changes, actorID: requestPrincipal.actorID, call: currentCall)
     }
 }

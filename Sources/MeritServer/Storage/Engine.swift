@@ -31,8 +31,8 @@ final class Engine {
     private let snapshotThresholdBytes: Int
     /// The first call of the current group that changed something, for a failed commit to answer.
     private var firstChangingCall: Int?
-    /// The events of the last `record` call.
-    private var lastRecorded: [Event] = []
+    /// The changes of the last `record` call.
+    private var lastRecorded: [Change] = []
     /// What recovery found when the engine opened.
     let recovery: RecoveryReport
 
@@ -102,18 +102,14 @@ final class Engine {
 
     /// Record `changes` as one transaction: build their events, buffer them in the log and apply them.
     /// `call` is the dispatcher's call number, so that a failed commit answers from the right call on.
-    @discardableResult
-    func record(_ changes: [Change], actorID: String?, call: Int?) throws(RPCError) -> [Event] {
+    func record(_ changes: [Change], actorID: String?, call: Int?) throws(RPCError) {
         if let failure = storageFailure { throw failure }
-        guard !changes.isEmpty else { return [] }
+        guard !changes.isEmpty else { return }
         let time = now
-        var sequence = state.lastEventSequence
-        let events = changes.map { change -> Event in
-            sequence += 1
-            return Event(id: ids.id(at: time), sequence: sequence, createdAt: time, actorID: actorID, change: change)
-        }
-        let payload = EventCodec.encodeBinaryTransaction(events)
-        lastRecorded = events
+        let firstSequence = state.lastEventSequence + 1
+        let payload = EventCodec.encodeBinaryTransaction(
+            changes, firstSequence: firstSequence, createdAt: time, actorID: actorID, newID: { ids.id(at: time) })
+        lastRecorded = changes
         do {
             _ = try log.append(type: EventCodec.binaryTransactionRecordType, payload: payload)
         } catch {
@@ -123,14 +119,15 @@ final class Engine {
             throw RPCError(.storageUnavailable, "The data directory cannot be written (\(error)); nothing was changed.")
         }
         storedState.beginTransaction()
-        for event in events { storedState.apply(event) }
+        for (offset, change) in changes.enumerated() {
+            storedState.apply(change, sequence: firstSequence + Int64(offset))
+        }
         if firstChangingCall == nil { firstChangingCall = call ?? 0 }
-        return events
     }
 
-    /// The resource of the first event of the last `record` call, as the API shows it.
+    /// The resource after the first change of the last `record` call, as the API shows it.
     var lastRecordedResource: JSON {
-        lastRecorded.first.map { EventCodec.resource($0.change) } ?? .null
+        lastRecorded.first.map { EventCodec.resource($0) } ?? .null
     }
 
     /// Make the group's changes durable. Returns `nil`, or the failure and the first call it takes back.

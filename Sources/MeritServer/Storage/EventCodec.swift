@@ -33,18 +33,23 @@ enum EventCodec {
         }
     }
 
-    /// The payload of one transaction's record, in the binary form.
-    static func encodeBinaryTransaction(_ events: [Event]) -> [UInt8] {
+    /// The payload of one transaction's record, in the binary form: the events of `changes`, numbered from
+    /// `firstSequence`, made at `createdAt` by `actorID`, each with an id from `newID`. (The changes are read in
+    /// place: building `Event` values first copied each change twice on the write path.)
+    static func encodeBinaryTransaction(
+        _ changes: [Change], firstSequence: Int64, createdAt: Timestamp, actorID: String?,
+        newID: () -> ID<Event>
+    ) -> [UInt8] {
         var writer = BinaryWriter(capacity: 256)
-        writer.varint(events.count)
-        for event in events {
-            writer.byte(code(of: event.change))
+        writer.varint(changes.count)
+        for (offset, change) in changes.enumerated() {
+            writer.byte(code(of: change))
             writer.byte(UInt8(currentVersion))
-            writer.int(event.sequence)
-            writer.timestamp(event.createdAt)
-            writer.id(event.id)
-            writer.optionalString(event.actorID)
-            switch event.change {
+            writer.int(firstSequence + Int64(offset))
+            writer.timestamp(createdAt)
+            writer.id(newID())
+            writer.optionalString(actorID)
+            switch change {
             case .organizationCreated(let organization), .organizationUpdated(let organization):
                 organization.encode(to: &writer)
             case .keyCreated(let key), .keyRevoked(let key): key.encode(to: &writer)
