@@ -15,9 +15,10 @@ import MeritRPC
 /// commit fails, the transaction is rolled back, so the state in memory is exactly what is durable, and the log
 /// refuses every later change with `storage_unavailable`.
 final class Engine {
-    /// The state, read in place: a method called on `engine.state` borrows it. Kept behind a pointer because a
-    /// stored property of a class is copied out for each such call (a retain and a release of every
-    /// collection in it, twice per request).
+    /// The state, read in place. Kept behind a pointer because a stored property of a class is copied out (a
+    /// retain and a release of every collection in it) even to read one of its fields. A call that takes the
+    /// whole state as an argument, such as `createPerson`, still gets a copy: the compiler cannot prove that the
+    /// memory stays unchanged during the call.
     var state: State { unsafeAddress { UnsafePointer(storage) } }
     private var storedState: State {
         unsafeAddress { UnsafePointer(storage) }
