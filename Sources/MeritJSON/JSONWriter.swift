@@ -109,9 +109,6 @@ public struct StagedJSON: ~Copyable {
         if let string { output.write(string) } else { output.put("null") }
     }
 
-    /// Append an integer.
-    public mutating func int(_ number: Int64) { output.write(number) }
-
     /// Let `format` write at most `maximumCount` bytes that are already JSON (at most 256) in place; it returns
     /// how many it wrote.
     public mutating func raw(maximumCount: Int, _ format: (UnsafeMutablePointer<UInt8>) -> Int) {
@@ -288,7 +285,7 @@ private struct StagedOutput: ~Copyable {
         }
     }
 
-    fileprivate mutating func write(_ number: Int64) {
+    private mutating func write(_ number: Int64) {
         reserve(Self.maximumIntegerLength)
         count &+= Self.writeDecimal(number, to: block + count)
     }
