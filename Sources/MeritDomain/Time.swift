@@ -19,12 +19,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// string interpolation cost more than the rest of a request.
     public var description: String {
         let (dayNumber, rest) = parts
-        guard Self.hasFourDigitYear(dayNumber) else {
+        let date = Day(daysSinceEpoch: dayNumber).components
+        guard (0...9999).contains(date.year) else {
             return "\(Day(daysSinceEpoch: dayNumber))T\(pad(rest / 3_600_000, 2)):\(pad(rest / 60_000 % 60, 2)):"
                 + "\(pad(rest / 1000 % 60, 2)).\(pad(rest % 1000, 3))Z"
         }
         return String(unsafeUninitializedCapacity: 24) { buffer in
-            Self.format(day: dayNumber, rest: rest, into: buffer.baseAddress!)
+            Self.format(date, rest: rest, into: buffer.baseAddress!)
             return 24
         }
     }
@@ -36,7 +37,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// making a string: what writers of JSON use. Returns the number of bytes written.
     public func writeText(to target: UnsafeMutablePointer<UInt8>) -> Int {
         let (dayNumber, rest) = parts
-        guard Self.hasFourDigitYear(dayNumber) else {
+        let date = Day(daysSinceEpoch: dayNumber).components
+        guard (0...9999).contains(date.year) else {
             var text = description
             return text.withUTF8 { utf8 in
                 let count = min(utf8.count, Self.maximumTextLength)
@@ -44,7 +46,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
                 return count
             }
         }
-        Self.format(day: dayNumber, rest: rest, into: target)
+        Self.format(date, rest: rest, into: target)
         return 24
     }
 
@@ -60,13 +62,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         return (dayNumber, rest)
     }
 
-    private static func hasFourDigitYear(_ dayNumber: Int64) -> Bool {
-        (0...9999).contains(Day(daysSinceEpoch: dayNumber).components.year)
-    }
-
-    /// Write `YYYY-MM-DDTHH:MM:SS.mmmZ`, 24 bytes, for a day whose year has four digits.
-    private static func format(day dayNumber: Int64, rest: Int64, into buffer: UnsafeMutablePointer<UInt8>) {
-        let (year, month, day) = Day(daysSinceEpoch: dayNumber).components
+    /// Write `YYYY-MM-DDTHH:MM:SS.mmmZ`, 24 bytes, for a date whose year has four digits and `rest` milliseconds
+    /// into it.
+    private static func format(
+        _ date: (year: Int64, month: Int64, day: Int64), rest: Int64, into buffer: UnsafeMutablePointer<UInt8>
+    ) {
+        let (year, month, day) = date
         func put(_ value: Int64, _ width: Int, at offset: Int) {
             var value = value
             for position in stride(from: offset + width - 1, through: offset, by: -1) {

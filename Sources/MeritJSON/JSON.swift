@@ -190,7 +190,6 @@ extension String {
     /// hand, while `==` goes through a comparison that allows for canonical equivalence.
     @inlinable
     public func isSameMemberName(as other: String) -> Bool {
-        // Lengths are at hand; most names that differ differ in length, and the rest are short.
         utf8.count == other.utf8.count && self == other
     }
 }

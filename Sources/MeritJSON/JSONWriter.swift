@@ -83,13 +83,7 @@ public struct JSONWriter {
     /// through a generic call. Into the block they are a bounds check and a store, and `bytes` sees one append
     /// per block.
     private mutating func withStagedOutput(_ body: (inout StagedOutput) -> Void) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: StagedOutput.blockSize) { block in
-            var output = StagedOutput(block: block.baseAddress!, capacity: block.count)
-            swap(&output.destination, &bytes)
-            body(&output)
-            output.flush()
-            swap(&output.destination, &bytes)
-        }
+        staged { body(&$0.output) }
     }
 }
 
