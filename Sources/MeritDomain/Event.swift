@@ -37,7 +37,7 @@ public enum Change: Sendable, Equatable {
 
 /// A recorded change: its id, its place in the organization's sequence of events, when and by whom.
 public struct Event: Identified, Sendable, Equatable {
-    public static let idPrefix = "evt"
+    public static let idPrefix: StaticString = "evt"
 
     public var id: ID<Event>
     /// 1 for the organization's first event, then +1 for each.

@@ -1,46 +1,84 @@
 /// A kind of record that has its own id prefix (`emp_`, `key_`, …).
 public protocol Identified {
-    /// The prefix of this kind's ids, without the underscore.
-    static var idPrefix: String { get }
+    /// The prefix of this kind's ids, without the underscore: three lower-case ASCII letters.
+    static var idPrefix: StaticString { get }
 }
 
 /// A typed id: `ID<Person>` cannot be passed where an `ID<APIKey>` is expected.
 ///
-/// The raw value is the whole wire form, `<prefix>_<ULID>`, so ids round-trip without reformatting.
+/// An id is a ULID, held as its 128 bits, so that it takes no allocation and hashes and compares as two integers
+/// (the state is a set of dictionaries keyed by ids: replay and every write look ids up). Its text form,
+/// `<prefix>_<26 Crockford characters>`, is made only where it is written out; the characters sort as the bits
+/// do, so ids order the same either way.
 public struct ID<Entity: Identified>: Hashable, Sendable, Comparable, CustomStringConvertible {
-    /// The wire form, such as `emp_01HXX9YK7Z8N2P3Q4R5S6T7U8V`.
-    public let rawValue: String
+    /// The high 64 bits: the ULID's 48 bits of milliseconds, then its top 16 random bits.
+    public let high: UInt64
+    /// The low 64 random bits.
+    public let low: UInt64
 
-    /// An id from its wire form, or `nil` when it has the wrong prefix or is not a ULID.
+    /// The length of every id's text: a three-letter prefix, `_`, and 26 characters.
+    public static var textLength: Int { 30 }
+
+    /// An id from its text form, or `nil` when it has the wrong prefix or is not a ULID.
     public init?(_ text: String) {
-        let prefix = Entity.idPrefix
-        guard text.utf8.count == prefix.utf8.count + 27, text.hasPrefix(prefix + "_"),
-            ULID.isValid(text.utf8.suffix(26))
+        var text = text
+        guard let id = text.withUTF8({ ID(utf8: $0) }) else { return nil }
+        self = id
+    }
+
+    /// An id from the UTF-8 bytes of its text form, or `nil` when they are not one of this kind's ids.
+    public init?(utf8 text: UnsafeBufferPointer<UInt8>) {
+        guard text.count == Self.textLength, text[3] == UInt8(ascii: "_"), Self.hasPrefix(text),
+            let (high, low) = ULID.decode(UnsafeBufferPointer(rebasing: text[4...]))
         else { return nil }
-        rawValue = text
+        self.high = high
+        self.low = low
     }
 
-    /// An id from a wire form already known to be valid (read back from the log).
-    public init(trusted text: String) {
-        rawValue = text
-    }
-
-    /// The id `<prefix>_<ulid>`, built in one string (every change makes at least two).
+    /// The id of a ULID.
     public init(_ ulid: ULID) {
-        var prefix = Entity.idPrefix
-        rawValue = prefix.withUTF8 { prefix in
-            String(unsafeUninitializedCapacity: prefix.count + 27) { characters in
-                _ = characters.initialize(from: prefix)
-                characters[prefix.count] = UInt8(ascii: "_")
-                ulid.encode(into: UnsafeMutableBufferPointer(rebasing: characters[(prefix.count + 1)...]))
-                return prefix.count + 27
-            }
+        high = ulid.milliseconds << 16 | UInt64(ulid.randomHigh)
+        low = ulid.randomLow
+    }
+
+    /// The ULID this id holds.
+    public var ulid: ULID {
+        ULID(milliseconds: high >> 16, randomHigh: UInt16(truncatingIfNeeded: high), randomLow: low)
+    }
+
+    /// The prefix's three bytes (checked to be three).
+    private static var prefix: UnsafePointer<UInt8> {
+        let prefix = Entity.idPrefix
+        precondition(prefix.utf8CodeUnitCount == 3 && prefix.hasPointerRepresentation, "an id prefix is three letters")
+        return prefix.utf8Start
+    }
+
+    private static func hasPrefix(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        let prefix = Self.prefix
+        return text[0] == prefix[0] && text[1] == prefix[1] && text[2] == prefix[2]
+    }
+
+    /// Write the text form at `target`, which has room for `textLength` bytes.
+    public func writeText(to target: UnsafeMutablePointer<UInt8>) {
+        let prefix = Self.prefix
+        target[0] = prefix[0]
+        target[1] = prefix[1]
+        target[2] = prefix[2]
+        target[3] = UInt8(ascii: "_")
+        ULID.encode(high: high, low: low, into: target + 4)
+    }
+
+    /// The text form, such as `emp_01HXX9YK7Z8N2P3Q4R5S6T7U8V`.
+    public var text: String {
+        String(unsafeUninitializedCapacity: Self.textLength) { characters in
+            writeText(to: characters.baseAddress!)
+            return Self.textLength
         }
     }
 
-    public var description: String { rawValue }
+    public var description: String { text }
 
-    public static func < (lhs: ID, rhs: ID) -> Bool { lhs.rawValue < rhs.rawValue }
+    public static func < (lhs: ID, rhs: ID) -> Bool { (lhs.high, lhs.low) < (rhs.high, rhs.low) }
 }
 
 /// A ULID: 48 bits of milliseconds and 80 bits of randomness, written as 26 Crockford base-32 characters.
@@ -52,44 +90,64 @@ public struct ULID: Sendable, Hashable, CustomStringConvertible {
     /// The low 64 random bits.
     public var randomLow: UInt64
 
-    static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+    /// A ULID from its parts.
+    public init(milliseconds: UInt64, randomHigh: UInt16, randomLow: UInt64) {
+        self.milliseconds = milliseconds
+        self.randomHigh = randomHigh
+        self.randomLow = randomLow
+    }
+
 
     /// The 26-character form.
     public var description: String {
         String(unsafeUninitializedCapacity: 26) { characters in
-            encode(into: characters)
+            ULID.encode(high: milliseconds << 16 | UInt64(randomHigh), low: randomLow, into: characters.baseAddress!)
             return 26
         }
     }
 
-    /// Write the 26 characters at the start of `characters`.
-    func encode(into characters: UnsafeMutableBufferPointer<UInt8>) {
-        // 128 bits: the top two of the first character are always zero for 48-bit times.
-        let high = milliseconds << 16 | UInt64(randomHigh)
-        let low = randomLow
-        ULID.alphabet.withUnsafeBufferPointer { alphabet in
-            // 26 characters carry 130 bits: the first holds the top 3 of the 128, each later one the 5 bits
-            // starting at bit 125 - 5 × index.
-            characters[0] = alphabet[Int(high >> 61)]
-            for index in 1..<26 {
-                let shift = 125 - 5 * index
-                let value: UInt64
-                if shift >= 64 {
-                    value = high >> UInt64(shift - 64)
-                } else if shift <= 59 {
-                    value = low >> UInt64(shift)
-                } else {
-                    value = high << UInt64(64 - shift) | low >> UInt64(shift)
-                }
-                characters[index] = alphabet[Int(value & 31)]
-            }
+    /// Write the 26 characters of the 128 bits `high` and `low` at `target`.
+    static func encode(high: UInt64, low: UInt64, into target: UnsafeMutablePointer<UInt8>) {
+        // 26 characters carry 130 bits: the first holds the top 3 of the 128, each later one the 5 bits starting
+        // at bit 125 - 5 × index. Characters 1-12 lie in `high`, 13 straddles the two, 14-25 lie in `low`.
+        let alphabet = alphabetBytes.utf8Start
+        target[0] = alphabet[Int(truncatingIfNeeded: high >> 61)]
+        for index in 1..<13 {
+            target[index] = alphabet[Int(truncatingIfNeeded: high >> UInt64(61 - 5 * index)) & 31]
+        }
+        target[13] = alphabet[Int(truncatingIfNeeded: high << 4 | low >> 60) & 31]
+        for index in 14..<26 {
+            target[index] = alphabet[Int(truncatingIfNeeded: low >> UInt64(125 - 5 * index)) & 31]
         }
     }
 
-    static func isValid<Characters: Collection>(_ characters: Characters) -> Bool where Characters.Element == UInt8 {
-        guard characters.count == 26, let first = characters.first, first <= UInt8(ascii: "7") else { return false }
-        return characters.allSatisfy { alphabet.contains($0) }
+    /// Crockford's base-32 alphabet, in ASCII order.
+    private static let alphabetBytes: StaticString = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+    /// The 128 bits that 26 characters stand for, or `nil` when they are not a ULID (a character outside the
+    /// upper-case alphabet, or a first character above `7`, which would need more than 128 bits).
+    static func decode(_ characters: UnsafeBufferPointer<UInt8>) -> (high: UInt64, low: UInt64)? {
+        guard characters.count == 26, characters[0] <= UInt8(ascii: "7") else { return nil }
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        var invalid: UInt8 = 0
+        values.withUnsafeBufferPointer { values in
+            for character in characters {
+                let value = values[Int(character)]
+                invalid |= value
+                high = high << 5 | low >> 59
+                low = low << 5 | UInt64(value)
+            }
+        }
+        return invalid & 0x80 == 0 ? (high, low) : nil
     }
+
+    /// The value of each byte as a character of the alphabet, or 0x80 for a byte that is not one.
+    private static let values: [UInt8] = {
+        var values = [UInt8](repeating: 0x80, count: 256)
+        for value in 0..<32 { values[Int(alphabetBytes.utf8Start[value])] = UInt8(value) }
+        return values
+    }()
 }
 
 /// Makes ids: monotonic within a process, and reproducible when seeded.

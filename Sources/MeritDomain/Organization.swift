@@ -1,6 +1,6 @@
 /// The one organization a data directory holds.
 public struct Organization: Identified, Sendable, Equatable {
-    public static let idPrefix = "org"
+    public static let idPrefix: StaticString = "org"
 
     /// Organization-wide settings.
     public struct Settings: Sendable, Equatable {
@@ -34,7 +34,7 @@ public struct Organization: Identified, Sendable, Equatable {
 
 /// A person of the organization: an employee, a lead, a manager, a head or an executive.
 public struct Person: Identified, Sendable, Equatable {
-    public static let idPrefix = "emp"
+    public static let idPrefix: StaticString = "emp"
 
     /// The access level, as the Performance API names them.
     public enum Role: String, Sendable, CaseIterable, Comparable {
@@ -90,7 +90,7 @@ public enum Scope: String, Sendable, CaseIterable, Hashable {
 
 /// An API key. Only the SHA-256 of its secret is kept; the secret itself is shown once, at creation.
 public struct APIKey: Identified, Sendable, Equatable {
-    public static let idPrefix = "key"
+    public static let idPrefix: StaticString = "key"
 
     public var id: ID<APIKey>
     public var name: String

@@ -21,7 +21,7 @@ public struct Principal: Sendable, Equatable {
     }
 
     /// The id recorded as the actor of the events it causes: the person, else the key.
-    public var actorID: String { personID?.rawValue ?? keyID.rawValue }
+    public var actorID: String { personID?.text ?? keyID.text }
 
     /// Whether the key carries `scope`.
     public func has(_ scope: Scope) -> Bool { scopes.contains(scope) }

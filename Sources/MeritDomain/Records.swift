@@ -1,6 +1,6 @@
 /// A manager's dated note about an employee, which summaries may cite.
 public struct Observation: Identified, Sendable, Equatable {
-    public static let idPrefix = "obs"
+    public static let idPrefix: StaticString = "obs"
 
     public var id: ID<Observation>
     public var employeeID: ID<Person>
@@ -26,7 +26,7 @@ public struct Observation: Identified, Sendable, Equatable {
 
 /// An objective set for an employee, which summaries may cite.
 public struct Objective: Identified, Sendable, Equatable {
-    public static let idPrefix = "obj"
+    public static let idPrefix: StaticString = "obj"
 
     /// Where an objective stands.
     public enum Status: String, Sendable, CaseIterable {
@@ -65,7 +65,7 @@ public struct Objective: Identified, Sendable, Equatable {
 
 /// An in-app notification for one person.
 public struct Notification: Identified, Sendable, Equatable {
-    public static let idPrefix = "ntf"
+    public static let idPrefix: StaticString = "ntf"
 
     /// What the notification is about.
     public enum Kind: String, Sendable, CaseIterable {

@@ -18,26 +18,23 @@ public struct SortedIDs<Entity: Identified>: Sendable, RandomAccessCollection {
             ids.append(id)
             return
         }
-        let position = firstIndex(notBelow: id.rawValue)
+        let position = partitionPoint { $0 < id }
         if position < ids.count && ids[position] == id { return }
         ids.insert(id, at: position)
     }
 
     /// Remove `id` if it is there.
     public mutating func remove(_ id: ID<Entity>) {
-        let position = firstIndex(notBelow: id.rawValue)
+        let position = partitionPoint { $0 < id }
         if position < ids.count && ids[position] == id { ids.remove(at: position) }
     }
 
     /// Where the ids after `key` start (all of them when `key` is `nil`): where a page after a cursor begins.
     public func firstIndex(after key: String?) -> Int {
         guard let key else { return 0 }
-        return partitionPoint { $0.rawValue <= key }
-    }
-
-    /// The first position whose id is not below `key`.
-    private func firstIndex(notBelow key: String) -> Int {
-        partitionPoint { $0.rawValue < key }
+        // Ids order as their text does; a key that is not an id is compared as text.
+        if let id = ID<Entity>(key) { return partitionPoint { $0 <= id } }
+        return partitionPoint { $0.text <= key }
     }
 
     /// The first position where `isBefore` stops holding (it holds for a prefix of the ids), by binary search.

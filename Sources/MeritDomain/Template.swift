@@ -1,10 +1,10 @@
 /// A review template: the KPI items a review snapshots when it is created.
 public struct Template: Identified, Sendable, Equatable {
-    public static let idPrefix = "tpl"
+    public static let idPrefix: StaticString = "tpl"
 
     /// One KPI of a template.
     public struct Item: Identified, Sendable, Equatable {
-        public static let idPrefix = "tpi"
+        public static let idPrefix: StaticString = "tpi"
 
         public var id: ID<Item>
         public var area: String

@@ -124,17 +124,19 @@ enum LogFormat {
     static func appendRecord(
         to buffer: inout [UInt8], sequence: UInt64, type: UInt16, payload: UnsafeRawBufferPointer
     ) {
-        let start = buffer.count
-        buffer.appendLittleEndian(UInt32(0))  // The checksum, filled in below.
-        buffer.appendLittleEndian(UInt32(payload.count))
-        buffer.appendLittleEndian(type)
-        buffer.appendLittleEndian(UInt16(0))
-        buffer.appendLittleEndian(sequence)
-        buffer.append(contentsOf: payload)
-        buffer.withUnsafeMutableBytes { bytes in
-            let covered = UnsafeRawBufferPointer(rebasing: bytes[(start + 4)...])
-            bytes.storeBytes(of: CRC32C.checksum(covered).littleEndian, toByteOffset: start, as: UInt32.self)
+        // The header is built in place and appended with one call (an append per field cost a tenth of a write).
+        // The sequence is two 32-bit halves, low first, so that the tuple has no padding.
+        var header: (UInt32, UInt32, UInt16, UInt16, UInt32, UInt32) = (
+            0, UInt32(payload.count).littleEndian, type.littleEndian, 0,
+            UInt32(truncatingIfNeeded: sequence).littleEndian, UInt32(truncatingIfNeeded: sequence >> 32).littleEndian
+        )
+        withUnsafeMutableBytes(of: &header) { header in
+            let covered = UnsafeRawBufferPointer(rebasing: header[4..<recordHeaderBytes])
+            let checksum = CRC32C.checksum(payload, continuing: CRC32C.checksum(covered))
+            header.storeBytes(of: checksum.littleEndian, as: UInt32.self)
+            buffer.append(contentsOf: UnsafeRawBufferPointer(header))
         }
+        buffer.append(contentsOf: payload)
     }
 
     /// Why the bytes at an offset are not a valid record.

@@ -40,10 +40,10 @@ public enum Administration {
         let changes = try engine.state.initializeOrganization(
             id: organizationID, name: organizationName, adminKey: engine.newID(), secretHash: SHA256.hexDigest(secret),
             now: engine.now)
-        try engine.record(changes, actorID: nil, call: nil)
+        try engine.record(changes, actor: nil, call: nil)
         if let failure = engine.commit() { throw failure.error }
         return Initialized(
-            organizationID: organizationID.rawValue,
+            organizationID: organizationID.text,
             organizationName: engine.state.organization?.name ?? organizationName,
             apiKey: secret)
     }

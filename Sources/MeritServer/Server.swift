@@ -206,7 +206,7 @@ public final class Server: RequestHandler {
 
     /// Record changes made by the current request.
     func record(_ changes: [Change]) throws(RPCError) {
-        try engine.record(changes, actorID: requestPrincipal.actorID, call: currentCall)
+        try engine.record(changes, actor: requestPrincipal, call: currentCall)
     }
 }
 

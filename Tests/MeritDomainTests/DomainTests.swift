@@ -45,9 +45,36 @@ struct IDTests {
             ("emp_01ARYZ6S41ZZZZZZZZZZZZZZZZ", true), ("key_01ARYZ6S41ZZZZZZZZZZZZZZZZ", false),
             ("emp_01ARYZ6S41ZZZZZZZZZZZZZZZ", false), ("emp_01ARYZ6S41ZZZZZZZZZZZZZZZU", false),
             ("emp_81ARYZ6S41ZZZZZZZZZZZZZZZZ", false), ("emp01ARYZ6S41ZZZZZZZZZZZZZZZZ", false),
+            ("emp_7ZZZZZZZZZZZZZZZZZZZZZZZZZ", true), ("emp_00000000000000000000000000", true),
+            ("emp_01arYZ6S41ZZZZZZZZZZZZZZZZ", false), ("emp_01ARYZ6S41ZZZZZZZZZZZZZZZI", false),
+            ("emp_01ARYZ6S41ZZZZZZZZZZZZZZZL", false), ("emp_01ARYZ6S41ZZZZZZZZZZZZZZZO", false),
+            ("emp_01ARYZ6S41ZZZZZZZZZZZZZZZ\u{0}", false), ("emp_01ARYZ6S41ZZZZZZZZZZZZZZZé", false),
+            ("Emp_01ARYZ6S41ZZZZZZZZZZZZZZZZ", false), ("emp-01ARYZ6S41ZZZZZZZZZZZZZZZZ", false),
+            ("emp_01ARYZ6S41ZZZZZZZZZZZZZZZZZ", false), ("", false),
         ])
     func typedIDs(text: String, valid: Bool) {
         #expect((ID<Person>(text) != nil) == valid)
+        #expect(ID<Person>(text)?.text == (valid ? text : nil))
+    }
+
+    @Test("an id's text and bits round-trip, and ids order as their text does")
+    func textAndOrder() {
+        var random = SplitMix64(state: 7)
+        var ids: [ID<Person>] = []
+        for index in 0..<2000 {
+            // Every part of the bits: the time's top, the random parts' extremes, and equal times.
+            let milliseconds = index.isMultiple(of: 3) ? random.next() >> 16 : UInt64(index / 10)
+            let ulid = ULID(
+                milliseconds: milliseconds, randomHigh: UInt16(truncatingIfNeeded: random.next()),
+                randomLow: index.isMultiple(of: 5) ? UInt64.max - UInt64(index) : random.next())
+            let id = ID<Person>(ulid)
+            #expect(id.ulid == ulid)
+            #expect(id.text == "emp_" + ulid.description)
+            #expect(ID<Person>(id.text) == id)
+            ids.append(id)
+        }
+        #expect(ids.sorted().map(\.text) == ids.map(\.text).sorted())
+        #expect(Set(ids).count == Set(ids.map(\.text)).count)
     }
 }
 
@@ -98,12 +125,12 @@ struct ReducerTests {
 
     static func person(_ id: String, email: String, role: Person.Role = .employee) -> Person {
         Person(
-            id: ID(trusted: id), name: "P \(id)", email: email, role: role, managerID: nil, squad: nil,
+            id: testID(id), name: "P \(id)", email: email, role: role, managerID: nil, squad: nil,
             reviewTemplateID: nil, isAdmin: false, createdAt: now, updatedAt: now)
     }
 
     static func event(_ sequence: Int64, _ change: Change) -> Event {
-        Event(id: ID(trusted: "evt_\(sequence)"), sequence: sequence, createdAt: now, actorID: nil, change: change)
+        Event(id: testID("evt_\(sequence)"), sequence: sequence, createdAt: now, actorID: nil, change: change)
     }
 
     @Test("applying events builds the state and its indexes")
@@ -118,14 +145,14 @@ struct ReducerTests {
         #expect(state.people.count == 2)
         #expect(state.person(email: "NEW@x.org")?.role == .manager)
         #expect(state.person(email: "a@x.org") == nil)
-        #expect(state.personOrder.map(\.rawValue) == ["emp_a", "emp_b"])
+        #expect(state.personOrder == ["emp_a", "emp_b"].map(testID))
     }
 
     @Test("rolling back a transaction restores exactly the state before it")
     func rollBack() throws {
         var state = State()
         let key = APIKey(
-            id: ID(trusted: "key_1"), name: "k", scopes: [.keysManage], personID: nil, secretHash: "h1",
+            id: testID("key_1"), name: "k", scopes: [.keysManage], personID: nil, secretHash: "h1",
             createdAt: Self.now,
             revokedAt: nil)
         state.apply(Self.event(1, .keyCreated(key)))
@@ -165,14 +192,14 @@ struct CommandTests {
     func initialize() throws {
         var state = State()
         let changes = try state.initializeOrganization(
-            id: ID(trusted: "org_1"), name: "  Acme  ", adminKey: ID(trusted: "key_1"), secretHash: "h",
+            id: testID("org_1"), name: "  Acme  ", adminKey: testID("key_1"), secretHash: "h",
             now: ReducerTests.now)
         for (offset, change) in changes.enumerated() { state.apply(ReducerTests.event(Int64(offset + 1), change)) }
         #expect(state.organization?.name == "Acme")
         #expect(state.activeKey(secretHash: "h")?.scopes == Scope.allCases)
         #expect(throws: DomainError.self) {
             try state.initializeOrganization(
-                id: ID(trusted: "org_2"), name: "Other", adminKey: ID(trusted: "key_2"), secretHash: "h2",
+                id: testID("org_2"), name: "Other", adminKey: testID("key_2"), secretHash: "h2",
                 now: ReducerTests.now)
         }
     }
@@ -210,9 +237,9 @@ struct CommandTests {
         var state = State()
         state.apply(ReducerTests.event(1, .personCreated(ReducerTests.person("emp_a", email: "a@x.org"))))
         let principal = Principal(
-            keyID: ID(trusted: "key_1"), scopes: [.keysManage, .viewPerformance], personID: ID(trusted: "emp_a"))
+            keyID: testID("key_1"), scopes: [.keysManage, .viewPerformance], personID: testID("emp_a"))
         #expect(Authorization.effectiveScopes(of: principal, in: state) == [.viewPerformance])
-        let integration = Principal(keyID: ID(trusted: "key_1"), scopes: [.keysManage], personID: nil)
+        let integration = Principal(keyID: testID("key_1"), scopes: [.keysManage], personID: nil)
         #expect(Authorization.effectiveScopes(of: integration, in: state) == [.keysManage])
     }
 }
@@ -222,27 +249,27 @@ struct NotificationDomainTests {
     @Test("marking read changes only the recipient's unread ones, and undoes cleanly")
     func markRead() throws {
         var state = State()
-        let recipient: ID<Person> = ID(trusted: "emp_r")
-        let other: ID<Person> = ID(trusted: "emp_o")
+        let recipient: ID<Person> = testID("emp_r")
+        let other: ID<Person> = testID("emp_o")
         func notification(_ id: String, to person: ID<Person>, read: Bool = false) -> Notification {
             Notification(
-                id: ID(trusted: id), recipientID: person, kind: .summaryShared, subjectID: "sum_1", message: "Shared",
+                id: testID(id), recipientID: person, kind: .summaryShared, subjectID: "sum_1", message: "Shared",
                 createdAt: ReducerTests.now, readAt: read ? ReducerTests.now : nil)
         }
         state.apply(ReducerTests.event(1, .notificationCreated(notification("ntf_1", to: recipient))))
         state.apply(ReducerTests.event(2, .notificationCreated(notification("ntf_2", to: recipient, read: true))))
         state.apply(ReducerTests.event(3, .notificationCreated(notification("ntf_3", to: other))))
         let changes = try state.markNotificationsRead(
-            [ID(trusted: "ntf_1"), ID(trusted: "ntf_2"), ID(trusted: "ntf_1")], of: recipient, now: ReducerTests.now)
+            [testID("ntf_1"), testID("ntf_2"), testID("ntf_1")], of: recipient, now: ReducerTests.now)
         #expect(changes.count == 1)
         #expect(throws: DomainError.self) {
-            try state.markNotificationsRead([ID(trusted: "ntf_3")], of: recipient, now: ReducerTests.now)
+            try state.markNotificationsRead([testID("ntf_3")], of: recipient, now: ReducerTests.now)
         }
         state.beginTransaction()
         state.apply(ReducerTests.event(4, changes[0]))
-        #expect(state.notifications[ID(trusted: "ntf_1")]?.readAt != nil)
+        #expect(state.notifications[testID("ntf_1")]?.readAt != nil)
         state.rollBackTransaction()
-        #expect(state.notifications[ID(trusted: "ntf_1")]?.readAt == nil)
+        #expect(state.notifications[testID("ntf_1")]?.readAt == nil)
         #expect(state.notificationsByRecipient[recipient]?.count == 2)
     }
 }
@@ -253,17 +280,22 @@ struct SortedIDsTests {
     func order() {
         var index = SortedIDs<Person>()
         let names = ["emp_05", "emp_01", "emp_09", "emp_03", "emp_07", "emp_03", "emp_10", "emp_02"]
-        for name in names { index.insert(ID(trusted: name)) }
-        #expect(index.map(\.rawValue) == ["emp_01", "emp_02", "emp_03", "emp_05", "emp_07", "emp_09", "emp_10"])
-        index.remove(ID(trusted: "emp_05"))
-        index.remove(ID(trusted: "emp_04"))
-        #expect(index.map(\.rawValue) == ["emp_01", "emp_02", "emp_03", "emp_07", "emp_09", "emp_10"])
+        for name in names { index.insert(testID(name)) }
+        #expect(index.ids == ["emp_01", "emp_02", "emp_03", "emp_05", "emp_07", "emp_09", "emp_10"].map(testID))
+        index.remove(testID("emp_05"))
+        index.remove(testID("emp_04"))
+        #expect(index.ids == ["emp_01", "emp_02", "emp_03", "emp_07", "emp_09", "emp_10"].map(testID))
         #expect(index.firstIndex(after: nil) == 0)
-        #expect(index.firstIndex(after: "emp_03") == 3)
-        #expect(index.firstIndex(after: "emp_04") == 3)
-        #expect(index.firstIndex(after: "emp_00") == 0)
-        #expect(index.firstIndex(after: "emp_10") == 6)
-        #expect(index.firstIndex(after: "emp_99") == 6)
+        func after(_ name: String) -> Int { index.firstIndex(after: (testID(name) as ID<Person>).text) }
+        #expect(after("emp_03") == 3)
+        #expect(after("emp_04") == 3)
+        #expect(after("emp_00") == 0)
+        #expect(after("emp_10") == 6)
+        #expect(after("emp_99") == 6)
+        // A key that is not an id compares as text.
+        #expect(index.firstIndex(after: "emp_") == 0)
+        #expect(index.firstIndex(after: "emp_z") == 6)
+        #expect(index.firstIndex(after: (testID("emp_03") as ID<Person>).text + "!") == 3)
     }
 
     @Test("the reducer keeps the role and squad indexes in id order through updates and undo")
@@ -271,24 +303,24 @@ struct SortedIDsTests {
         var state = State()
         func person(_ id: String, _ role: Person.Role, _ squad: String?) -> Person {
             Person(
-                id: ID(trusted: id), name: id, email: "\(id)@x.example", role: role, managerID: nil, squad: squad,
+                id: testID(id), name: id, email: "\(id)@x.example", role: role, managerID: nil, squad: squad,
                 reviewTemplateID: nil, isAdmin: false, createdAt: Timestamp(milliseconds: 0),
                 updatedAt: Timestamp(milliseconds: 0))
         }
         state.apply(.personCreated(person("emp_b", .employee, "core")), sequence: 1)
         state.apply(.personCreated(person("emp_a", .employee, "core")), sequence: 2)
         state.apply(.personCreated(person("emp_c", .lead, nil)), sequence: 3)
-        #expect(state.peopleByID.map(\.rawValue) == ["emp_a", "emp_b", "emp_c"])
-        #expect(state.peopleByRole[.employee]?.map(\.rawValue) == ["emp_a", "emp_b"])
-        #expect(state.squadMembers["core"]?.map(\.rawValue) == ["emp_a", "emp_b"])
+        #expect(state.peopleByID.ids == ["emp_a", "emp_b", "emp_c"].map(testID))
+        #expect(state.peopleByRole[.employee]?.ids == ["emp_a", "emp_b"].map(testID))
+        #expect(state.squadMembers["core"]?.ids == ["emp_a", "emp_b"].map(testID))
         state.beginTransaction()
         state.apply(.personUpdated(person("emp_a", .lead, "edge")), sequence: 4)
-        #expect(state.peopleByRole[.lead]?.map(\.rawValue) == ["emp_a", "emp_c"])
-        #expect(state.squadMembers["core"]?.map(\.rawValue) == ["emp_b"])
+        #expect(state.peopleByRole[.lead]?.ids == ["emp_a", "emp_c"].map(testID))
+        #expect(state.squadMembers["core"]?.ids == ["emp_b"].map(testID))
         state.rollBackTransaction()
-        #expect(state.peopleByRole[.employee]?.map(\.rawValue) == ["emp_a", "emp_b"])
-        #expect(state.peopleByRole[.lead]?.map(\.rawValue) == ["emp_c"])
-        #expect(state.squadMembers["core"]?.map(\.rawValue) == ["emp_a", "emp_b"])
+        #expect(state.peopleByRole[.employee]?.ids == ["emp_a", "emp_b"].map(testID))
+        #expect(state.peopleByRole[.lead]?.ids == ["emp_c"].map(testID))
+        #expect(state.squadMembers["core"]?.ids == ["emp_a", "emp_b"].map(testID))
         #expect(state.squadMembers["edge"] == nil)
     }
 }
@@ -342,4 +374,12 @@ struct EmailTests {
             #expect(((try? Validate.email(email)) != nil) == Self.reference(email), "\(email.debugDescription)")
         }
     }
+}
+
+/// A test's id named `name` (`emp_a`): different names give different ids, which order as the names do when the
+/// names are of the same length.
+func testID<Entity>(_ name: String) -> ID<Entity> {
+    var low: UInt64 = 0
+    for byte in name.split(separator: "_", maxSplits: 1).last!.utf8 { low = low << 8 | UInt64(byte) }
+    return ID(ULID(milliseconds: 0, randomHigh: 0, randomLow: low))
 }

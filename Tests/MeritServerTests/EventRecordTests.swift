@@ -105,9 +105,14 @@ struct EventRecordTests {
         let truncated = try Self.startFailure(
             afterAppending: [1, 6, 1] + [UInt8](repeating: 0, count: 16) + [1, 0x30, 0, 200, 1])
         #expect(truncated.contains("person: the data ends too soon"), "\(truncated)")
+        // A person whose id is not one.
+        let badID = try Self.startFailure(
+            afterAppending: [1, 6, 1] + [UInt8](repeating: 0, count: 16) + [1, 0x30, 0, 1, 0x30, 1, 0x41])
+        #expect(badID.contains("person: expected an id of the form emp_<ULID> at byte"), "\(badID)")
         // A person whose name is the byte 0xFF, which is not UTF-8.
+        let personID = [30] + Array("emp_01KXYZ0000000000000000000A".utf8)
         let notUTF8 = try Self.startFailure(
-            afterAppending: [1, 6, 1] + [UInt8](repeating: 0, count: 16) + [1, 0x30, 0, 1, 0x30, 1, 0xFF])
+            afterAppending: [1, 6, 1] + [UInt8](repeating: 0, count: 16) + [1, 0x30, 0] + personID + [1, 0xFF])
         #expect(notUTF8.contains("person: a string is not UTF-8"), "\(notUTF8)")
         let trailing = try Self.startFailure(afterAppending: [0, 7])
         #expect(trailing.contains("data follows the last event"), "\(trailing)")
@@ -178,7 +183,7 @@ struct Xorshift {
 struct DirectResourceWritingTests {
     @Test("a person written directly is byte for byte its JSON tree written, whatever its fields hold")
     func personBytes() {
-        let manager = ID<Person>(trusted: "emp_01KXYZ0000000000000000000A")
+        let manager = ID<Person>("emp_01KXYZ0000000000000000000A")!
         let names = [
             "Ada", "", "Zoë \"Z\" O'Neil\\", "line\nbreak\ttab\u{1}", "\u{2028}\u{2029}", "日本語の名前 🚀",
             String(repeating: "long name ", count: 200),
@@ -188,7 +193,7 @@ struct DirectResourceWritingTests {
             for role in Person.Role.allCases {
                 cases.append(
                     Person(
-                        id: ID(trusted: "emp_01KXYZ00000000000000000\(index)"),
+                        id: ID(ULID(milliseconds: 1_790_000_000_000, randomHigh: 7, randomLow: UInt64(index))),
                         name: name, email: "\(name)@example.org", role: role,
                         managerID: index.isMultiple(of: 2) ? manager : nil,
                         squad: index.isMultiple(of: 3) ? nil : "squad \(name)",

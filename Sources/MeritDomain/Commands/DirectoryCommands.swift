@@ -36,7 +36,7 @@ extension State {
         id: ID<Template>, name: String?, items: [TemplateItemDraft]?, now: Timestamp,
         newItemID: () -> ID<Template.Item>
     ) throws(DomainError) -> Change {
-        guard var template = templates[id] else { throw DomainError.notFound("template", id.rawValue) }
+        guard var template = templates[id] else { throw DomainError.notFound("template", id.text) }
         if let name { template.name = try Validate.name(name, field: "name") }
         if let items { template.items = try Self.items(items, existing: template.items, newItemID: newItemID) }
         template.updatedAt = now
@@ -109,7 +109,7 @@ extension State {
         throws(DomainError)
     {
         guard people[employeeID] != nil, Authorization.canSee(employeeID, by: author, in: self) else {
-            throw DomainError.notFound("person", employeeID.rawValue)
+            throw DomainError.notFound("person", employeeID.text)
         }
         try Authorization.require(.updatePerformance, of: author, in: self, to: "\(action) people")
         guard Authorization.manages(employeeID, principal: author, in: self) else {
@@ -144,7 +144,7 @@ extension State {
         var changes: [Change] = []
         for id in ids {
             guard var notification = notifications[id], notification.recipientID == person else {
-                throw DomainError.notFound("notification", id.rawValue)
+                throw DomainError.notFound("notification", id.text)
             }
             guard notification.readAt == nil, !changes.contains(where: { $0.notificationID == id }) else { continue }
             notification.readAt = now

@@ -36,7 +36,7 @@ extension State {
 
     /// The change that revokes a key.
     public func revokeKey(id: ID<APIKey>, now: Timestamp) throws(DomainError) -> Change {
-        guard var key = keys[id] else { throw DomainError.notFound("API key", id.rawValue) }
+        guard var key = keys[id] else { throw DomainError.notFound("API key", id.text) }
         guard key.isActive else {
             throw DomainError(.conflict, "The API key \(id) was already revoked at \(key.revokedAt!).")
         }

@@ -43,7 +43,7 @@ extension State {
 
     /// The change that updates a person, or `nil` when nothing would change.
     public func updatePerson(id: ID<Person>, _ draft: PersonDraft, now: Timestamp) throws(DomainError) -> Change? {
-        guard var person = people[id] else { throw DomainError.notFound("person", id.rawValue) }
+        guard var person = people[id] else { throw DomainError.notFound("person", id.text) }
         let before = person
         if let name = draft.name { person.name = try Validate.name(name, field: "name") }
         if let email = draft.email { person.email = try Validate.email(email) }

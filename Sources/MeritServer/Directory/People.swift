@@ -23,7 +23,7 @@ enum PeopleMethods {
         let id = try parseID(try params.required("id", as: String.self), as: Person.self, field: "id")
         let draft = try readDraft(&params, creating: false)
         try params.finish()
-        guard server.engine.state.people[id] != nil else { throw DomainError.notFound("person", id.rawValue) }
+        guard server.engine.state.people[id] != nil else { throw DomainError.notFound("person", id.text) }
         try server.require(.directoryWrite, to: "change the directory")
         if let change = try server.engine.state.updatePerson(id: id, draft, now: server.engine.now) {
             try server.record([change])
@@ -35,7 +35,7 @@ enum PeopleMethods {
         let id = try parseID(try params.required("id", as: String.self), as: Person.self, field: "id")
         try params.finish()
         try server.require(.directoryRead, to: "read the directory")
-        guard let person = server.engine.state.people[id] else { throw DomainError.notFound("person", id.rawValue) }
+        guard let person = server.engine.state.people[id] else { throw DomainError.notFound("person", id.text) }
         person.write(to: &result)
     }
 
@@ -73,7 +73,7 @@ enum PeopleMethods {
             if let person = state.people[index[position]], matches(person) { found.append(person) }
             position += 1
         }
-        return page.render(found, key: \.id.rawValue) { $0.json }
+        return page.render(found, key: \.id.text) { $0.json }
     }
 
     /// The fields people.create and people.update share; `creating` makes name, email and role required.
@@ -104,7 +104,7 @@ enum PeopleMethods {
         case .absent: break
         case .null: draft.reviewTemplateID = .some(nil)
         case .value(let text):
-            draft.reviewTemplateID = .some(try parseID(text, as: Template.self, field: "review_template_id").rawValue)
+            draft.reviewTemplateID = .some(try parseID(text, as: Template.self, field: "review_template_id").text)
         }
         draft.isAdmin = try params.optional("is_admin", as: Bool.self)
         return draft

@@ -31,7 +31,7 @@ enum RecordMethods {
         let state = server.engine.state
         guard let observation = state.observations[id],
             Authorization.canRead(observation.employeeID, by: server.requestPrincipal, in: state, ownRecords: false)
-        else { throw DomainError.notFound("observation", id.rawValue) }
+        else { throw DomainError.notFound("observation", id.text) }
         try server.require(.viewPerformance, to: "read observations")
         return observation.json
     }
@@ -45,7 +45,7 @@ enum RecordMethods {
         let visible = ids.compactMap { state.observations[$0] }.filter {
             Authorization.canRead($0.employeeID, by: principal, in: state, ownRecords: false)
         }
-        return try page.slice(visible.sorted { $0.id < $1.id }, key: \.id.rawValue) { $0.json }
+        return try page.slice(visible.sorted { $0.id < $1.id }, key: \.id.text) { $0.json }
     }
 
     static let createObjective = Method("objectives.create", access: .authenticated) { server, params in
@@ -75,7 +75,7 @@ enum RecordMethods {
         let state = server.engine.state
         guard let objective = state.objectives[id],
             Authorization.canRead(objective.employeeID, by: server.requestPrincipal, in: state, ownRecords: true)
-        else { throw DomainError.notFound("objective", id.rawValue) }
+        else { throw DomainError.notFound("objective", id.text) }
         try server.require(.viewPerformance, to: "read objectives")
         return objective.json
     }
@@ -89,7 +89,7 @@ enum RecordMethods {
         let visible = ids.compactMap { state.objectives[$0] }.filter {
             Authorization.canRead($0.employeeID, by: principal, in: state, ownRecords: true)
         }
-        return try page.slice(visible.sorted { $0.id < $1.id }, key: \.id.rawValue) { $0.json }
+        return try page.slice(visible.sorted { $0.id < $1.id }, key: \.id.text) { $0.json }
     }
 
     static func readListParams(_ params: inout FieldReader) throws -> (ID<Person>?, PageRequest) {

@@ -24,7 +24,7 @@ enum TemplateMethods {
         let name = try params.optional("name", as: String.self)
         let items = try params.optional("items", as: [JSON].self).map { try readItems($0, allowIDs: true) }
         try params.finish()
-        guard server.engine.state.templates[id] != nil else { throw DomainError.notFound("template", id.rawValue) }
+        guard server.engine.state.templates[id] != nil else { throw DomainError.notFound("template", id.text) }
         try server.require(.directoryWrite, to: "change review templates")
         let engine = server.engine
         let change = try engine.state.updateTemplate(
@@ -38,7 +38,7 @@ enum TemplateMethods {
         try params.finish()
         try server.require(.directoryRead, to: "read review templates")
         guard let template = server.engine.state.templates[id] else {
-            throw DomainError.notFound("template", id.rawValue)
+            throw DomainError.notFound("template", id.text)
         }
         return template.json
     }
@@ -49,7 +49,7 @@ enum TemplateMethods {
         try server.require(.directoryRead, to: "read review templates")
         let state = server.engine.state
         let templates = state.templateOrder.compactMap { state.templates[$0] }.sorted { $0.id < $1.id }
-        return try page.slice(templates, key: \.id.rawValue) { $0.json }
+        return try page.slice(templates, key: \.id.text) { $0.json }
     }
 
     static func readItems(_ values: [JSON], allowIDs: Bool) throws -> [TemplateItemDraft] {

@@ -103,16 +103,18 @@ final class Engine {
 
     /// Record `changes` as one transaction: build their events, buffer them in the log and apply them.
     /// `call` is the dispatcher's call number, so that a failed commit answers from the right call on.
-    func record(_ changes: [Change], actorID: String?, call: Int?) throws(RPCError) {
+    func record(_ changes: [Change], actor: Principal?, call: Int?) throws(RPCError) {
         if let failure = storageFailure { throw failure }
         guard !changes.isEmpty else { return }
         let time = now
         let firstSequence = state.lastEventSequence + 1
         let payload = EventCodec.encodeBinaryTransaction(
-            changes, firstSequence: firstSequence, createdAt: time, actorID: actorID, newID: { ids.id(at: time) })
+            changes, firstSequence: firstSequence, createdAt: time, actor: actor, newID: { ids.id(at: time) })
         lastRecorded = changes
         do {
-            _ = try log.append(type: EventCodec.binaryTransactionRecordType, payload: payload)
+            _ = try payload.withBytes { bytes throws(LogError) in
+                try log.append(type: EventCodec.binaryTransactionRecordType, payload: bytes)
+            }
         } catch {
             if case .recordTooLarge = error {
                 throw RPCError(.validationError, "The change is too large to record (\(payload.count) bytes).")

@@ -34,12 +34,13 @@ enum EventCodec {
     }
 
     /// The payload of one transaction's record, in the binary form: the events of `changes`, numbered from
-    /// `firstSequence`, made at `createdAt` by `actorID`, each with an id from `newID`. (The changes are read in
-    /// place: building `Event` values first copied each change twice on the write path.)
+    /// `firstSequence`, made at `createdAt` by `actor` (stored as its person's id, or its key's when it acts as
+    /// no person), each with an id from `newID`. (The changes are read in place: building `Event` values first
+    /// copied each change twice on the write path.)
     static func encodeBinaryTransaction(
-        _ changes: [Change], firstSequence: Int64, createdAt: Timestamp, actorID: String?,
+        _ changes: [Change], firstSequence: Int64, createdAt: Timestamp, actor: Principal?,
         newID: () -> ID<Event>
-    ) -> [UInt8] {
+    ) -> BinaryWriter {
         var writer = BinaryWriter(capacity: 256)
         writer.varint(changes.count)
         for (offset, change) in changes.enumerated() {
@@ -48,7 +49,12 @@ enum EventCodec {
             writer.int(firstSequence + Int64(offset))
             writer.timestamp(createdAt)
             writer.id(newID())
-            writer.optionalString(actorID)
+            if let actor {
+                writer.byte(1)
+                if let person = actor.personID { writer.id(person) } else { writer.id(actor.keyID) }
+            } else {
+                writer.byte(0)
+            }
             switch change {
             case .organizationCreated(let organization), .organizationUpdated(let organization):
                 organization.encode(to: &writer)
@@ -61,7 +67,7 @@ enum EventCodec {
                 notification.encode(to: &writer)
             }
         }
-        return writer.bytes
+        return writer
     }
 
     /// The events of one transaction's binary record.
@@ -199,7 +205,7 @@ enum EventCodec {
         let eventVersion = try required(version, "event", "v")
         guard eventVersion >= 1 && eventVersion <= currentVersion else {
             throw DecodingError(
-                description: "event \(id?.rawValue ?? "?") of type \(eventType) has schema version \(eventVersion); "
+                description: "event \(id?.text ?? "?") of type \(eventType) has schema version \(eventVersion); "
                     + "this merit reads up to \(currentVersion): upgrade merit")
         }
         if change == nil, let dataBytes {

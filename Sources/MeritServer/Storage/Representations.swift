@@ -53,11 +53,15 @@ extension JSONParser {
     }
 
     mutating func id<Entity>(_ type: Entity.Type = Entity.self) throws(JSONParseError) -> ID<Entity> {
-        ID(trusted: try string())
+        let start = offset
+        guard let id = try withStringBytes(ID<Entity>.init(utf8:)) else {
+            throw JSONParseError(offset: start, reason: "expected an id of the form \(Entity.idPrefix)_<ULID>")
+        }
+        return id
     }
 
     mutating func optionalID<Entity>(_ type: Entity.Type = Entity.self) throws(JSONParseError) -> ID<Entity>? {
-        try null() ? nil : ID(trusted: try string())
+        try null() ? nil : try id()
     }
 
     mutating func enumeration<Value: RawRepresentable<String>>(_ type: Value.Type) throws(JSONParseError) -> Value {
@@ -102,12 +106,27 @@ extension JSON {
     /// A timestamp, or `null`.
     init(_ timestamp: Timestamp?) { self = timestamp.map { .string($0.description) } ?? .null }
     /// An id's wire form.
-    init<Entity>(_ id: ID<Entity>) { self = .string(id.rawValue) }
+    init<Entity>(_ id: ID<Entity>) { self = .string(id.text) }
     /// An id's wire form, or `null`.
-    init<Entity>(_ id: ID<Entity>?) { self = id.map { .string($0.rawValue) } ?? .null }
+    init<Entity>(_ id: ID<Entity>?) { self = id.map { .string($0.text) } ?? .null }
 }
 
 extension StagedJSON {
+    /// An id's text form, quoted, written without making a string.
+    mutating func id<Entity>(_ id: ID<Entity>) {
+        raw(maximumCount: ID<Entity>.textLength + 2) { target in
+            target[0] = UInt8(ascii: "\"")
+            id.writeText(to: target + 1)
+            target[ID<Entity>.textLength + 1] = UInt8(ascii: "\"")
+            return ID<Entity>.textLength + 2
+        }
+    }
+
+    /// An id's text form, quoted, or `null`.
+    mutating func id<Entity>(orNull id: ID<Entity>?) {
+        if let id { self.id(id) } else { raw("null") }
+    }
+
     /// A timestamp in the contract's form, quoted, written without making a string.
     mutating func timestamp(_ timestamp: Timestamp) {
         raw(maximumCount: Timestamp.maximumTextLength + 2) { target in
@@ -190,7 +209,7 @@ extension Person {
     func write(to writer: inout JSONWriter) {
         writer.staged { json in
             json.raw("{\"id\":")
-            json.string(id.rawValue)
+            json.id(id)
             json.raw(",\"name\":")
             json.string(name)
             json.raw(",\"email\":")
@@ -198,7 +217,7 @@ extension Person {
             json.raw(",\"role\":")
             json.string(role.rawValue)
             json.raw(",\"manager_id\":")
-            json.string(orNull: managerID?.rawValue)
+            json.id(orNull: managerID)
             json.raw(",\"squad\":")
             json.string(orNull: squad)
             json.raw(",\"review_template_id\":")
