@@ -97,7 +97,6 @@ public struct ULID: Sendable, Hashable, CustomStringConvertible {
         self.randomLow = randomLow
     }
 
-
     /// The 26-character form.
     public var description: String {
         String(unsafeUninitializedCapacity: 26) { characters in

@@ -270,10 +270,7 @@ extension State {
             + objectives.map(Change.objectiveCreated) + notifications.map(Change.notificationCreated)
         for change in changes {
             sequence += 1
-            apply(
-                Event(
-                    id: ID(ULID(milliseconds: 0, randomHigh: 0, randomLow: 0)), sequence: sequence, createdAt: Timestamp(milliseconds: 0),
-                    actorID: nil, change: change))
+            apply(change, sequence: sequence)
         }
         self.lastEventSequence = lastEventSequence
     }
