@@ -35,6 +35,12 @@ public struct ID<Entity: Identified>: Hashable, Sendable, Comparable, CustomStri
         self.low = low
     }
 
+    /// The id whose 128 bits are `high` and `low`.
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
     /// The id of a ULID.
     public init(_ ulid: ULID) {
         high = ulid.milliseconds << 16 | UInt64(ulid.randomHigh)

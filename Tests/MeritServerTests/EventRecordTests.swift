@@ -8,8 +8,9 @@ import Testing
 
 @testable import MeritServer
 
-/// The log's records: binary transactions (type 2) written now, JSON transactions (type 1) written before and
-/// still read, and the errors that name what cannot be read.
+/// The log's records: binary transactions with binary ids (type 3) written now, binary transactions with text ids
+/// (type 2) and JSON transactions (type 1) written before and still read, and the errors that name what cannot be
+/// read.
 @Suite("event records")
 struct EventRecordTests {
     static let fixtures = Repository.root.appendingPathComponent("Tests/MeritServerTests/Fixtures")
@@ -35,22 +36,151 @@ struct EventRecordTests {
         return try #require(response["result"], "\(method) failed: \(response.jsonText)")
     }
 
-    @Test("log-binary-2026-11-22 (binary records of every directory event) replays to exactly what it answered")
-    func binaryFixture() throws {
+    @Test(
+        "log-binary-ids-2026-11-23 (the same events in records of type 3) replays to exactly what the type-2 log did",
+        arguments: ["log-binary-2026-11-22", "log-binary-ids-2026-11-23"])
+    func binaryFixtures(fixture: String) throws {
         let copy = TemporaryDirectory()
-        let server = try Self.serve(
-            fixture: "log-binary-2026-11-22", key: "mk_7jnhdj9t2e2cbgwas50s0y757tkb131p", in: copy)
+        let server = try Self.serve(fixture: fixture, key: "mk_7jnhdj9t2e2cbgwas50s0y757tkb131p", in: copy)
         defer { server.close() }
         let expected = try String(
             contentsOf: Self.fixtures.appendingPathComponent("log-binary-2026-11-22.expected.jsonl"), encoding: .utf8)
-        var checked = 0
         for line in expected.split(separator: "\n") {
             let entry = try JSONParser.parse(String(line))
             let method = try #require(entry["method"]?.stringValue)
             #expect(try Self.result(server, method) == entry["result"], "\(method)")
-            checked += 1
         }
-        #expect(checked == 6)
+    }
+
+    /// The records of a fixture's log.
+    static func records(of fixture: String) throws -> [(type: UInt16, payload: [UInt8])] {
+        let copy = TemporaryDirectory()
+        let data = copy.path("data")
+        try FileManager.default.copyItem(atPath: fixtures.appendingPathComponent(fixture).path, toPath: data)
+        return try records(ofDirectory: data)
+    }
+
+    /// The type-2 log's transactions, encoded as records of type 3: the same events, ids, times and actors.
+    static func reencodedBinaryFixture() throws -> [[UInt8]] {
+        try records(of: "log-binary-2026-11-22").map { record in
+            #expect(record.type == EventCodec.textIDTransactionRecordType)
+            let events = try record.payload.withUnsafeBytes {
+                try EventCodec.decodeBinaryTransaction($0, binaryIDs: false)
+            }
+            let actor: Principal? = events[0].actorID.map { text in
+                ID<Person>(text).map { Principal(keyID: ID(high: 0, low: 0), scopes: [], personID: $0) }
+                    ?? Principal(keyID: ID(text)!, scopes: [], personID: nil)
+            }
+            var ids = events.map(\.id).makeIterator()
+            let writer = EventCodec.encodeBinaryTransaction(
+                events.map(\.change), firstSequence: events[0].sequence, createdAt: events[0].createdAt, actor: actor,
+                newID: { ids.next()! })
+            return writer.bytes
+        }
+    }
+
+    @Test("records of type 3 hold exactly the events of type 2: every id, time, actor and field")
+    func binaryIDsRoundTrip() throws {
+        let old = try Self.records(of: "log-binary-2026-11-22")
+        let new = try Self.records(of: "log-binary-ids-2026-11-23")
+        #expect(new.map(\.type).allSatisfy { $0 == EventCodec.binaryTransactionRecordType })
+        #expect(new.map(\.payload) == (try Self.reencodedBinaryFixture()))
+        #expect(old.count == new.count)
+        for (before, after) in zip(old, new) {
+            let oldEvents = try before.payload.withUnsafeBytes {
+                try EventCodec.decodeBinaryTransaction($0, binaryIDs: false)
+            }
+            let newEvents = try after.payload.withUnsafeBytes { try EventCodec.decodeBinaryTransaction($0) }
+            #expect(oldEvents == newEvents)
+        }
+    }
+
+    /// Writes `log-binary-ids-2026-11-23` from `log-binary-2026-11-22`; run with `MERIT_WRITE_FIXTURES=1`. The
+    /// checked-in fixture must never change after that: it is what a log written on that day holds.
+    @Test(
+        "(maintenance) write the type-3 fixture",
+        .enabled(if: ProcessInfo.processInfo.environment["MERIT_WRITE_FIXTURES"] != nil))
+    func writeBinaryIDsFixture() throws {
+        let target = Self.fixtures.appendingPathComponent("log-binary-ids-2026-11-23").path
+        try? FileManager.default.removeItem(atPath: target)
+        let (log, _) = try WriteAheadLog.open(directory: target, snapshot: { _, _ in }, replay: { _ in })
+        for payload in try Self.reencodedBinaryFixture() {
+            try log.append(type: EventCodec.binaryTransactionRecordType, payload: payload)
+            try log.commit()
+        }
+        log.close()
+        try FileManager.default.removeItem(atPath: target + "/LOCK")
+    }
+
+    @Test("a directory written with binary records of type 2 takes type 3 after them, and replays both")
+    func upgradedBinaryLog() throws {
+        let copy = TemporaryDirectory()
+        let key = "mk_7jnhdj9t2e2cbgwas50s0y757tkb131p"
+        var server = try Self.serve(fixture: "log-binary-2026-11-22", key: key, in: copy)
+        let created = try Self.result(
+            server, "people.create", ["name": "Nia New", "email": "nia@fixture.example", "role": "employee"])
+        let before = try Self.result(server, "people.list")
+        server.close()
+        let types = try Self.records(ofDirectory: copy.path("data")).map(\.type)
+        #expect(Set(types.dropLast()) == [2])
+        #expect(types.last == 3)
+        server = try Server(
+            configuration: ServerConfiguration(environmentAPIKey: key), dataDirectory: copy.path("data"))
+        defer { server.close() }
+        #expect(try Self.result(server, "people.list") == before)
+        #expect(before["data"]?.arrayValue?.contains(created) == true)
+    }
+
+    @Test("replay, which reads only what the state keeps, builds exactly the state that applying events does")
+    func replayMatchesApply() throws {
+        let session = try InProcessSession()
+        var ids: [String] = []
+        for index in 0..<6 {
+            let person = try session.result(
+                "people.create",
+                [
+                    "name": .string("Person \(index) with a long name"), "email": .string("p\(index)@long.example.org"),
+                    "role": index == 0 ? "manager" : "employee", "squad": .string("squad-\(index % 2)-long-name"),
+                ])
+            ids.append(try #require(person["id"]?.stringValue))
+        }
+        let updates: [JSONObject] = [
+            ["name": "Renamed only"], ["email": "NEW@long.example.org"], ["squad": "squad-0-long-name"],
+            ["squad": .null], ["manager_id": .string(ids[0])], ["role": "lead", "name": "Person 5 with a long name"],
+        ]
+        for (index, update) in updates.enumerated() {
+            var params = update
+            params["id"] = .string(ids[index])
+            _ = try session.result("people.update", .object(params))
+        }
+        session.server.close()
+        var replayed = State()
+        var applied = State()
+        let (log, _) = try WriteAheadLog.open(
+            directory: session.directory, fileSystem: session.fileSystem, snapshot: { _, _ in },
+            replay: { record in
+                try EventCodec.replayBinaryTransaction(record.payload) { replayed.apply($0, sequence: $1) }
+                for event in try EventCodec.decodeBinaryTransaction(record.payload) { applied.apply(event) }
+            })
+        log.close()
+        #expect(replayed.people == applied.people)
+        #expect(replayed.people.count == 6)
+        #expect(replayed.personOrder == applied.personOrder)
+        #expect(replayed.personIDsByEmail == applied.personIDsByEmail)
+        #expect(replayed.directReports == applied.directReports)
+        #expect(replayed.squadMembers.mapValues(\.ids) == applied.squadMembers.mapValues(\.ids))
+        #expect(replayed.peopleByRole.mapValues(\.ids) == applied.peopleByRole.mapValues(\.ids))
+        #expect(replayed.keys == applied.keys)
+        #expect(replayed.lastEventSequence == applied.lastEventSequence)
+        #expect(replayed.organization == applied.organization)
+    }
+
+    static func records(ofDirectory data: String) throws -> [(type: UInt16, payload: [UInt8])] {
+        var records: [(type: UInt16, payload: [UInt8])] = []
+        let (log, _) = try WriteAheadLog.open(
+            directory: data, snapshot: { _, _ in }, replay: { records.append(($0.type, Array($0.payload))) })
+        log.close()
+        return records
     }
 
     @Test("a directory written with JSON records takes binary ones after them, and replays both")
@@ -64,7 +194,7 @@ struct EventRecordTests {
         let (log, _) = try WriteAheadLog.open(
             directory: copy.path("data"), snapshot: { _, _ in }, replay: { types.append($0.type) })
         log.close()
-        #expect(types == [1, 1, 1, 1, 2])
+        #expect(types == [1, 1, 1, 1, 3])
         server = try Server(
             configuration: ServerConfiguration(environmentAPIKey: key), dataDirectory: copy.path("data"))
         defer { server.close() }
@@ -114,6 +244,18 @@ struct EventRecordTests {
         let notUTF8 = try Self.startFailure(
             afterAppending: [1, 6, 1] + [UInt8](repeating: 0, count: 16) + [1, 0x30, 0] + personID + [1, 0xFF])
         #expect(notUTF8.contains("person: a string is not UTF-8"), "\(notUTF8)")
+        // The same in records of type 3, whose ids are 16 bytes and whose actor is a tagged id.
+        let header: [UInt8] = [UInt8](repeating: 0, count: 16) + [UInt8](repeating: 7, count: 16)
+        let unknownType3 = try Self.startFailure(afterAppending: [1, 99, 1] + header + [0], type: 3)
+        #expect(unknownType3.contains("unknown event type code 99"), "\(unknownType3)")
+        let badActor = try Self.startFailure(afterAppending: [1, 6, 1] + header + [3], type: 3)
+        #expect(badActor.contains("event: unknown actor tag 3"), "\(badActor)")
+        let truncated3 = try Self.startFailure(
+            afterAppending: [1, 6, 1] + header + [1] + [UInt8](repeating: 9, count: 16) + [1, 2, 3], type: 3)
+        #expect(truncated3.contains("person: the data ends too soon"), "\(truncated3)")
+        let notUTF8In3 = try Self.startFailure(
+            afterAppending: [1, 6, 1] + header + [0] + [UInt8](repeating: 9, count: 16) + [1, 0xFF], type: 3)
+        #expect(notUTF8In3.contains("person: a string is not UTF-8"), "\(notUTF8In3)")
         let trailing = try Self.startFailure(afterAppending: [0, 7])
         #expect(trailing.contains("data follows the last event"), "\(trailing)")
         let unknownRecordType = try Self.startFailure(afterAppending: [0], type: 7)
@@ -159,6 +301,14 @@ struct EventDecodingRobustnessTests {
             default: bytes = (0..<Int(random.next() % 200)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
             }
             if (try? bytes.withUnsafeBytes { try EventCodec.decodeBinaryTransaction($0) }) != nil { decoded += 1 }
+            _ = try? bytes.withUnsafeBytes { try EventCodec.decodeBinaryTransaction($0, binaryIDs: false) }
+            var state = State()
+            _ = try? bytes.withUnsafeBytes {
+                try EventCodec.replayBinaryTransaction($0) { state.apply($0, sequence: $1) }
+            }
+            _ = try? bytes.withUnsafeBytes {
+                try EventCodec.replayBinaryTransaction($0, binaryIDs: false) { state.apply($0, sequence: $1) }
+            }
             _ = try? bytes.withUnsafeBytes { try EventCodec.decodeTransaction($0) }
         }
         // Most mutations must be caught; some (a changed letter of a name) are still valid records.

@@ -1,11 +1,16 @@
 import MeritDomain
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The compact binary form in which the log stores events: what replay reads a million of a second.
 ///
 /// Integers are little-endian and fixed-width; a string is its UTF-8 length as an unsigned LEB128 varint, then its
-/// bytes; an optional value is a byte, 0 for none or 1 followed by the value; a timestamp is its milliseconds and a
-/// day its days since the epoch. Enumerations are stored by name, so that reordering their cases changes nothing
-/// on disk. The wire (JSON) never sees this form.
+/// bytes; an id is its 128 bits, the high 64 then the low 64 (records of type 2, written before, hold each id as a
+/// string of its text); an optional value is a byte, 0 for none or 1 followed by the value; a timestamp is its
+/// milliseconds and a day its days since the epoch. Enumerations are stored by name, so that reordering their cases
+/// changes nothing on disk. The wire (JSON) never sees this form.
 struct BinaryWriter: ~Copyable {
     // Written through a pointer: appending to an array costs a uniqueness and capacity check per call, and a
     // generic copy per multi-byte value, which was a tenth of a durable write.
@@ -87,10 +92,11 @@ struct BinaryWriter: ~Copyable {
         string(value)
     }
 
-    /// An id, as its text: a string of `ID.textLength` bytes, written without making a string.
+    /// An id, as its 128 bits.
     mutating func id<Entity>(_ value: ID<Entity>) {
-        varint(ID<Entity>.textLength)
-        value.writeText(to: reserve(ID<Entity>.textLength))
+        let target = UnsafeMutableRawPointer(reserve(16))
+        target.storeBytes(of: value.high.littleEndian, as: UInt64.self)
+        target.storeBytes(of: value.low.littleEndian, toByteOffset: 8, as: UInt64.self)
     }
 
     mutating func optionalID<Entity>(_ value: ID<Entity>?) {
@@ -121,12 +127,15 @@ struct BinaryReader {
     private let base: UnsafePointer<UInt8>?
     private let end: Int
     private(set) var offset = 0
+    /// Whether ids are their 128 bits (records of type 3) or strings of their text (type 2).
+    let binaryIDs: Bool
     /// What is being read, for error messages ("person").
     var what = "record"
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    init(_ bytes: UnsafeRawBufferPointer, binaryIDs: Bool = true) {
         base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
         end = bytes.count
+        self.binaryIDs = binaryIDs
     }
 
     var isAtEnd: Bool { offset == end }
@@ -179,7 +188,10 @@ struct BinaryReader {
 
     mutating func string() throws(DecodingError) -> String {
         let count = try varint()
-        let bytes = UnsafeBufferPointer(start: try take(count), count: count)
+        return try string(UnsafeBufferPointer(start: try take(count), count: count))
+    }
+
+    private func string(_ bytes: UnsafeBufferPointer<UInt8>) throws(DecodingError) -> String {
         // Nearly every stored string is ASCII, which is valid UTF-8 as it stands; only the others need the
         // general check (which costs several times as much).
         if Self.isASCII(bytes) { return String(decoding: bytes, as: UTF8.self) }
@@ -213,8 +225,14 @@ struct BinaryReader {
 
     mutating func optionalString() throws(DecodingError) -> String? { try present() ? try string() : nil }
 
-    /// An id, read from its text without making a string.
+    /// An id: its 128 bits, or in a record of type 2 its text (read without making a string).
     mutating func id<Entity>(_ type: Entity.Type = Entity.self) throws(DecodingError) -> ID<Entity> {
+        if binaryIDs {
+            let bits = UnsafeRawPointer(try take(16))
+            return ID(
+                high: UInt64(littleEndian: bits.loadUnaligned(as: UInt64.self)),
+                low: UInt64(littleEndian: bits.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+        }
         let count = try varint()
         guard let id = ID<Entity>(utf8: UnsafeBufferPointer(start: try take(count), count: count)) else {
             throw failure("expected an id of the form \(Entity.idPrefix)_<ULID>")
@@ -246,6 +264,11 @@ struct BinaryReader {
         let name = try string()
         guard let value = Value(rawValue: name) else { throw failure("unknown value \"\(name)\"") }
         return value
+    }
+
+    /// Skip an id without reading it.
+    mutating func skipID() throws(DecodingError) {
+        if binaryIDs { _ = try take(16) } else { try skipString() }
     }
 
     /// Skip a string without building it.

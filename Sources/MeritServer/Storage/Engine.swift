@@ -51,6 +51,10 @@ final class Engine {
                 switch record.type {
                 case EventCodec.binaryTransactionRecordType:
                     try EventCodec.replayBinaryTransaction(record.payload) { state.apply($0, sequence: $1) }
+                case EventCodec.textIDTransactionRecordType:
+                    try EventCodec.replayBinaryTransaction(record.payload, binaryIDs: false) {
+                        state.apply($0, sequence: $1)
+                    }
                 case EventCodec.transactionRecordType:
                     for event in try EventCodec.decodeTransaction(record.payload) { state.apply(event) }
                 default:

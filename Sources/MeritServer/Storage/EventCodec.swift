@@ -3,17 +3,21 @@ import MeritJSON
 
 /// How events are written to and read from the log: one record per transaction, holding its events.
 ///
-/// The log writes records of type 2: the transaction's events in the binary form of `BinaryWriter`, each as its
-/// type code and schema version (one byte each), sequence, time, id, actor and then its data. Logs written before
-/// that hold records of type 1, a JSON array of `{id, sequence, type, v, created_at, actor_id, data}`, which are
-/// still read. Either way the type and the schema version say how to read the data, so a log written today still
-/// replays after the domain grows; a version newer than this build knows is refused with a message, never guessed
-/// at.
+/// The log writes records of type 3: the transaction's events in the binary form of `BinaryWriter`, each as its
+/// type code and schema version (one byte each), sequence, time, id, actor (a byte: 0 none, 1 a person, 2 a key
+/// acting as no person, then that id) and then its data. Logs written before that hold records of type 2, the same
+/// but with each id as a string of its text and the actor as an optional string, and of type 1, a JSON array of
+/// `{id, sequence, type, v, created_at, actor_id, data}`; both are still read. Either way the type and the schema
+/// version say how to read the data, so a log written today still replays after the domain grows; a version newer
+/// than this build knows is refused with a message, never guessed at.
 enum EventCodec {
     /// The record type of a transaction's events as JSON (written by earlier versions; still read).
     static let transactionRecordType: UInt16 = 1
+    /// The record type of a transaction's events in the binary form with ids as text (written by earlier versions;
+    /// still read).
+    static let textIDTransactionRecordType: UInt16 = 2
     /// The record type of a transaction's events in the binary form (written now).
-    static let binaryTransactionRecordType: UInt16 = 2
+    static let binaryTransactionRecordType: UInt16 = 3
 
     /// The binary form's code for each event type: stable, never reused.
     static func code(of change: Change) -> UInt8 {
@@ -49,9 +53,12 @@ enum EventCodec {
             writer.int(firstSequence + Int64(offset))
             writer.timestamp(createdAt)
             writer.id(newID())
-            if let actor {
+            if let person = actor?.personID {
                 writer.byte(1)
-                if let person = actor.personID { writer.id(person) } else { writer.id(actor.keyID) }
+                writer.id(person)
+            } else if let key = actor?.keyID {
+                writer.byte(2)
+                writer.id(key)
             } else {
                 writer.byte(0)
             }
@@ -70,12 +77,14 @@ enum EventCodec {
         return writer
     }
 
-    /// The events of one transaction's binary record.
-    static func decodeBinaryTransaction(_ payload: UnsafeRawBufferPointer) throws(DecodingError) -> [Event] {
+    /// The events of one transaction's binary record, of type 3 (`binaryIDs`) or 2.
+    static func decodeBinaryTransaction(
+        _ payload: UnsafeRawBufferPointer, binaryIDs: Bool = true
+    ) throws(DecodingError) -> [Event] {
         var events: [Event] = []
-        try readBinaryTransaction(payload) { reader, header throws(DecodingError) in
+        try readBinaryTransaction(payload, binaryIDs: binaryIDs) { reader, header throws(DecodingError) in
             let id: ID<Event> = try reader.id()
-            let actorID = try reader.optionalString()
+            let actorID = try readActor(&reader)
             events.append(
                 Event(
                     id: id, sequence: header.sequence, createdAt: header.createdAt, actorID: actorID,
@@ -84,15 +93,36 @@ enum EventCodec {
         return events
     }
 
-    /// Hand `apply` the change and sequence of each event of one transaction's binary record, reading only what
-    /// the state keeps.
+    /// Hand `apply` the change and sequence of each event of one transaction's binary record, of type 3
+    /// (`binaryIDs`) or 2, reading only what the state keeps.
     static func replayBinaryTransaction(
-        _ payload: UnsafeRawBufferPointer, _ apply: (consuming Change, _ sequence: Int64) -> Void
+        _ payload: UnsafeRawBufferPointer, binaryIDs: Bool = true,
+        _ apply: (consuming Change, _ sequence: Int64) -> Void
     ) throws(DecodingError) {
-        try readBinaryTransaction(payload) { reader, header throws(DecodingError) in
-            try reader.skipString()
-            try reader.skipOptionalString()
+        try readBinaryTransaction(payload, binaryIDs: binaryIDs) { reader, header throws(DecodingError) in
+            // The event's id and actor are not part of the state.
+            try reader.skipID()
+            if reader.binaryIDs {
+                switch try reader.byte() {
+                case 0: break
+                case 1, 2: try reader.skipID()
+                case let tag: throw reader.failure("unknown actor tag \(tag)")
+                }
+            } else {
+                try reader.skipOptionalString()
+            }
             apply(try decodeChange(code: header.code, &reader), header.sequence)
+        }
+    }
+
+    /// An event's actor as its id's text: a tagged id in a record of type 3, an optional string in type 2.
+    private static func readActor(_ reader: inout BinaryReader) throws(DecodingError) -> String? {
+        guard reader.binaryIDs else { return try reader.optionalString() }
+        switch try reader.byte() {
+        case 0: return nil
+        case 1: return (try reader.id() as ID<Person>).text
+        case 2: return (try reader.id() as ID<APIKey>).text
+        case let tag: throw reader.failure("unknown actor tag \(tag)")
         }
     }
 
@@ -105,9 +135,10 @@ enum EventCodec {
 
     /// Read a binary record's events: `event` reads each one's id, actor and data after its header.
     private static func readBinaryTransaction(
-        _ payload: UnsafeRawBufferPointer, _ event: (inout BinaryReader, BinaryHeader) throws(DecodingError) -> Void
+        _ payload: UnsafeRawBufferPointer, binaryIDs: Bool,
+        _ event: (inout BinaryReader, BinaryHeader) throws(DecodingError) -> Void
     ) throws(DecodingError) {
-        var reader = BinaryReader(payload)
+        var reader = BinaryReader(payload, binaryIDs: binaryIDs)
         let count = try reader.varint()
         for _ in 0..<count {
             reader.what = "event"
