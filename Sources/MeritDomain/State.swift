@@ -51,6 +51,12 @@ public struct State: Sendable {
 
     /// Apply the change of the event numbered `sequence` (all that replay needs of an event).
     public mutating func apply(_ change: consuming Change, sequence: Int64) {
+        _ = applyReturningReplaced(change, sequence: sequence)
+    }
+
+    /// `apply(_:sequence:)`, handing back the person the change replaced instead of freeing it here: replay applies
+    /// changes on one thread and frees what they replace on the thread that allocated it.
+    public mutating func applyReturningReplaced(_ change: consuming Change, sequence: Int64) -> Person? {
         if inTransaction {
             let previousSequence = lastEventSequence
             record { $0.lastEventSequence = previousSequence }
@@ -66,7 +72,7 @@ public struct State: Sendable {
         case .keyCreated(let key), .keyRevoked(let key):
             setKey(key)
         case .personCreated(let person), .personUpdated(let person):
-            setPerson(person)
+            return setPerson(person)
         case .templateCreated(let template), .templateUpdated(let template):
             let old = templates[template.id]
             if inTransaction { record { $0.restoreTemplate(template.id, old) } }
@@ -86,6 +92,7 @@ public struct State: Sendable {
             if old == nil { notificationsByRecipient[notification.recipientID, default: []].append(notification.id) }
             notifications[notification.id] = notification
         }
+        return nil
     }
 
     private mutating func restoreTemplate(_ id: ID<Template>, _ old: Template?) {
@@ -135,7 +142,9 @@ public struct State: Sendable {
         if keyOrder.last == id { keyOrder.removeLast() } else { keyOrder.removeAll { $0 == id } }
     }
 
-    private mutating func setPerson(_ person: consuming Person) {
+    /// Store `person`, returning the version it replaced.
+    @discardableResult
+    private mutating func setPerson(_ person: consuming Person) -> Person? {
         // One hash lookup serves the read and the write, and the old value is swapped out rather than copied:
         // replay does this a million times.
         guard let position = people.index(forKey: person.id) else {
@@ -145,7 +154,7 @@ public struct State: Sendable {
             peopleByID.insert(id)
             index(person)
             people[id] = person
-            return
+            return nil
         }
         var old = person
         swap(&old, &people.values[position])
@@ -158,6 +167,7 @@ public struct State: Sendable {
             unindex(old)
             index(people.values[position])
         }
+        return old
     }
 
     /// Whether `old` and `new` differ in a field that an index is keyed by (`new` is `inout` only so that it is

@@ -202,10 +202,17 @@ struct EventRecordTests {
         #expect(names == ["admin", #"warehose "ünïcode" ✓"#, "temp", "after the upgrade"])
     }
 
-    /// A session whose log then receives a record of `type` with `payload`, written as the log frames records (so
-    /// its checksum is right and only its contents are wrong); returns why the next start fails.
-    static func startFailure(afterAppending payload: [UInt8], type: UInt16 = 2) throws -> String {
+    /// A session that makes `recordsBefore` people, whose log then receives a record of `type` with `payload`,
+    /// written as the log frames records (so its checksum is right and only its contents are wrong); returns why
+    /// the next start fails.
+    static func startFailure(afterAppending payload: [UInt8], type: UInt16 = 2, recordsBefore: Int = 0) throws -> String
+    {
         let session = try InProcessSession()
+        for index in 0..<recordsBefore {
+            _ = try session.result(
+                "people.create",
+                ["name": .string("P \(index)"), "email": .string("p\(index)@acme.example"), "role": "employee"])
+        }
         session.server.close()
         let (log, _) = try WriteAheadLog.open(
             directory: session.directory, fileSystem: session.fileSystem, snapshot: { _, _ in }, replay: { _ in })

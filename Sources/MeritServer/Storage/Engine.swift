@@ -43,24 +43,35 @@ final class Engine {
         fileSystem: any FileSystem = POSIXFileSystem(), options: LogOptions = LogOptions(),
         snapshotThresholdBytes: Int = 64 << 20
     ) throws(LogError) {
-        var state = State()
-        let (log, report) = try WriteAheadLog.open(
-            directory: directory, options: options, fileSystem: fileSystem,
-            snapshot: { _, payload in state = try SnapshotCodec.decode(payload) },
-            replay: { record in
-                switch record.type {
-                case EventCodec.binaryTransactionRecordType:
-                    try EventCodec.replayBinaryTransaction(record.payload) { state.apply($0, sequence: $1) }
-                case EventCodec.textIDTransactionRecordType:
-                    try EventCodec.replayBinaryTransaction(record.payload, binaryIDs: false) {
-                        state.apply($0, sequence: $1)
+        // The log is read and decoded on this thread while a second one applies the changes (`ReplayPipeline`).
+        let pipeline = ReplayPipeline()
+        let opened: (WriteAheadLog, RecoveryReport)
+        do {
+            opened = try WriteAheadLog.open(
+                directory: directory, options: options, fileSystem: fileSystem,
+                snapshot: { _, payload in pipeline.state = try SnapshotCodec.decode(payload) },
+                replay: { record in
+                    switch record.type {
+                    case EventCodec.binaryTransactionRecordType:
+                        try EventCodec.replayBinaryTransaction(record.payload) { pipeline.add($0, sequence: $1) }
+                    case EventCodec.textIDTransactionRecordType:
+                        try EventCodec.replayBinaryTransaction(record.payload, binaryIDs: false) {
+                            pipeline.add($0, sequence: $1)
+                        }
+                    case EventCodec.transactionRecordType:
+                        for event in try EventCodec.decodeTransaction(record.payload) {
+                            pipeline.add(event.change, sequence: event.sequence)
+                        }
+                    default:
+                        throw DecodingError(description: "record \(record.sequence) has unknown type \(record.type)")
                     }
-                case EventCodec.transactionRecordType:
-                    for event in try EventCodec.decodeTransaction(record.payload) { state.apply(event) }
-                default:
-                    throw DecodingError(description: "record \(record.sequence) has unknown type \(record.type)")
-                }
-            })
+                })
+        } catch {
+            _ = pipeline.finish()
+            throw error
+        }
+        let (log, report) = opened
+        let state = pipeline.finish()
         self.storage = UnsafeMutablePointer<State>.allocate(capacity: 1)
         self.storage.initialize(to: state)
         self.log = log
