@@ -54,7 +54,7 @@ extension JSONParser {
 
     mutating func id<Entity>(_ type: Entity.Type = Entity.self) throws(JSONParseError) -> ID<Entity> {
         let start = offset
-        guard let id = try withStringBytes(ID<Entity>.init(utf8:)) else {
+        guard let id = try withStringBytes({ ID<Entity>(utf8: $0) }) else {
             throw JSONParseError(offset: start, reason: "expected an id of the form \(Entity.idPrefix)_<ULID>")
         }
         return id
