@@ -48,6 +48,40 @@ struct ReplayPipelineTests {
         #expect(state.lastEventSequence == Int64(count))
     }
 
+    @Test("a finished pipeline is freed where the producer lets go of it, not later on the worker")
+    func freedByProducer() {
+        for _ in 0..<20 {
+            weak var released: ReplayPipeline?
+            do {
+                let pipeline = ReplayPipeline()
+                released = pipeline
+                for (offset, change) in Self.changes(ReplayPipeline.batchSize * 3).enumerated() {
+                    pipeline.add(change, sequence: Int64(offset + 1))
+                }
+                #expect(pipeline.finish().people.count == 50)
+            }
+            #expect(released == nil)
+        }
+    }
+
+    struct Stop: Error {}
+
+    @Test("a replay that throws after starting the worker still stops it and frees the pipeline")
+    func throwingReplay() {
+        weak var released: ReplayPipeline?
+        #expect(throws: Stop.self) {
+            _ = try ReplayPipeline.run { pipeline throws(Stop) in
+                released = pipeline
+                for (offset, change) in Self.changes(ReplayPipeline.batchSize * 2 + 5).enumerated() {
+                    pipeline.add(change, sequence: Int64(offset + 1))
+                }
+                throw Stop()
+            }
+        }
+        // A worker left waiting would hold the pipeline.
+        #expect(released == nil)
+    }
+
     @Test("a pipeline started from a snapshot's state applies the changes after it")
     func fromSnapshot() {
         let changes = Self.changes(3000)

@@ -44,9 +44,8 @@ final class Engine {
         snapshotThresholdBytes: Int = 64 << 20
     ) throws(LogError) {
         // The log is read and decoded on this thread while a second one applies the changes (`ReplayPipeline`).
-        let pipeline = ReplayPipeline()
-        let opened: (WriteAheadLog, RecoveryReport)
-        do {
+        var opened: (log: WriteAheadLog, report: RecoveryReport)?
+        let state = try ReplayPipeline.run { pipeline throws(LogError) in
             opened = try WriteAheadLog.open(
                 directory: directory, options: options, fileSystem: fileSystem,
                 snapshot: { _, payload in pipeline.state = try SnapshotCodec.decode(payload) },
@@ -66,12 +65,8 @@ final class Engine {
                         throw DecodingError(description: "record \(record.sequence) has unknown type \(record.type)")
                     }
                 })
-        } catch {
-            _ = pipeline.finish()
-            throw error
         }
-        let (log, report) = opened
-        let state = pipeline.finish()
+        guard let (log, report) = opened else { preconditionFailure("the log opened without a result") }
         self.storage = UnsafeMutablePointer<State>.allocate(capacity: 1)
         self.storage.initialize(to: state)
         self.log = log

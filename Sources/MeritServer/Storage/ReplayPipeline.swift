@@ -60,11 +60,25 @@ final class ReplayPipeline: @unchecked Sendable {
     private var filling = 0
     private var filled = 0
     private var workerStarted = false
+    private var finished = false
     /// Signalled for each slot handed over (the worker waits on it), for each slot applied (the producer waits on
     /// it before filling a slot again), and when the worker stops.
     private let ready = DispatchSemaphore(value: 0)
     private let free = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
+
+    /// Replay through a pipeline: `body` adds the changes; then the pipeline finishes, also when `body` throws, so
+    /// that no worker is left waiting (a started worker holds its pipeline until `finish()`).
+    static func run<Failure: Error>(_ body: (ReplayPipeline) throws(Failure) -> Void) throws(Failure) -> State {
+        let pipeline = ReplayPipeline()
+        do {
+            try body(pipeline)
+        } catch {
+            _ = pipeline.finish()
+            throw error
+        }
+        return pipeline.finish()
+    }
 
     init(state: State = State()) {
         self.state = state
@@ -86,15 +100,22 @@ final class ReplayPipeline: @unchecked Sendable {
     /// Apply everything queued, stop the worker, and give back the state. Call it exactly once, also when replay
     /// failed: until then a started worker waits for more.
     func finish() -> State {
-        if !workerStarted {
+        precondition(!finished, "ReplayPipeline.finish() called twice")
+        finished = true
+        if workerStarted {
+            if filled > 0 { handOver(count: filled) }
+            handOver(count: -1)
+            stopped.wait()
+        } else {
             apply(slots[filling], count: filled)
-            filled = 0
-            return state
         }
-        if filled > 0 { handOver(count: filled) }
-        handOver(count: -1)
-        stopped.wait()
-        return state
+        filled = 0
+        // Free here, on the thread that allocated them, the people the last slots replaced; and move the state
+        // out, so that no second reference to it makes the engine's first change copy it.
+        for slot in slots { slot.freeReplaced() }
+        var result = State()
+        swap(&result, &state)
+        return result
     }
 
     /// Give the slot being filled to the worker (starting it the first time), then take the next one once the
@@ -104,7 +125,13 @@ final class ReplayPipeline: @unchecked Sendable {
         ready.signal()
         if !workerStarted {
             workerStarted = true
-            DispatchQueue.global(qos: .userInitiated).async { self.work() }
+            // Unowned: the producer holds the pipeline until `finish()` has seen the worker stop, and then the
+            // pipeline is freed where the producer lets go of it, never on the worker. The worker's last act is
+            // to signal `stopped`, which the block holds on its own.
+            DispatchQueue.global(qos: .userInitiated).async { [unowned self, stopped] in
+                self.work()
+                stopped.signal()
+            }
         }
         filling = (filling + 1) % Self.depth
         filled = 0
@@ -114,7 +141,7 @@ final class ReplayPipeline: @unchecked Sendable {
         }
     }
 
-    /// The worker: apply each slot as it is handed over, until the end mark.
+    /// The worker: apply each slot as it is handed over, until the end mark (the caller then signals `stopped`).
     private func work() {
         var next = 0
         while true {
@@ -125,7 +152,6 @@ final class ReplayPipeline: @unchecked Sendable {
             free.signal()
             next = (next + 1) % Self.depth
         }
-        stopped.signal()
     }
 
     private func apply(_ slot: Slot, count: Int) {
@@ -142,7 +168,8 @@ final class ReplayPipeline: @unchecked Sendable {
     }
 
     deinit {
-        // `finish()` applied every change (this frees those of a pipeline it never saw), and the people replaced.
+        // (A started worker holds the pipeline until `finish()` stops it, so this runs only after that, or for a
+        // pipeline that never started one.) Free the changes and people of a pipeline that was never finished.
         slots[filling].changes.deinitialize(count: filled)
         for slot in slots {
             slot.freeReplaced()
