@@ -206,9 +206,22 @@ struct CommandTests {
 
     @Test(
         "names must not be empty or control characters",
-        arguments: ["", "   ", "a\u{7}b", String(repeating: "x", count: 201)])
+        arguments: [
+            "", "   ", "a\u{7}b", String(repeating: "x", count: 201), "a\u{7F}b", "a\u{85}b", "Zoë\u{9F}", "\u{0}",
+            "tab\tinside", "\u{2003}\u{2003}",
+        ])
     func badNames(name: String) {
         #expect(throws: DomainError.self) { try Validate.name(name, field: "name") }
+    }
+
+    @Test(
+        "names are trimmed of white space at either end, and otherwise kept as given",
+        arguments: [
+            ("Ada", "Ada"), (" Ada ", "Ada"), ("\u{2003}Zoë\u{3000}", "Zoë"), ("Zoë", "Zoë"), ("日本", "日本"),
+            ("a b", "a b"), ("\nAda\n", "Ada"), ("x", "x"), ("~!", "~!"),
+        ])
+    func goodNames(name: String, expected: String) throws {
+        #expect(try Validate.name(name, field: "name") == expected)
     }
 
     @Test(

@@ -364,6 +364,11 @@ struct DirectResourceWritingTests {
         distant.createdAt = Timestamp(milliseconds: -62_167_219_200_001)
         distant.updatedAt = Timestamp(milliseconds: 253_402_300_800_000)
         cases.append(distant)
+        // The same instant twice (a new person), whose text is formatted once and copied, at every length.
+        for index in cases.indices where index.isMultiple(of: 3) { cases[index].updatedAt = cases[index].createdAt }
+        var distantNew = distant
+        distantNew.updatedAt = distant.createdAt
+        cases.append(distantNew)
         for person in cases {
             var direct = JSONWriter()
             person.write(to: &direct)

@@ -68,18 +68,23 @@ public enum Validate {
 extension String {
     /// Whether any character is a control character (C0, DEL, C1, or another Unicode control).
     var containsControlCharacters: Bool {
-        for byte in utf8 where byte < 0x20 || byte == 0x7F || byte >= 0x80 {
-            if byte < 0x80 { return true }
-            // Only text beyond ASCII needs the Unicode tables.
-            return unicodeScalars.contains { $0.properties.generalCategory == .control }
-        }
-        return false
+        // The first byte that is not printable ASCII, read from contiguous bytes (iterating `utf8` one element at
+        // a time costs several times as much).
+        let firstOther =
+            utf8.withContiguousStorageIfAvailable { bytes in
+                bytes.first { $0 < 0x20 || $0 >= 0x7F }
+            } ?? utf8.first { $0 < 0x20 || $0 >= 0x7F }
+        guard let byte = firstOther else { return false }
+        if byte < 0x80 { return true }
+        // Only text beyond ASCII needs the Unicode tables.
+        return unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 
     /// The string without leading and trailing white space.
     func trimmingWhitespace() -> String {
         // Most input has no surrounding space: two byte checks answer it without the Unicode tables.
-        if let first = utf8.first, let last = utf8.last, first > 0x20, first < 0x80, last > 0x20, last < 0x80 {
+        let ends = utf8.withContiguousStorageIfAvailable { bytes in bytes.first.map { ($0, bytes[bytes.count - 1]) } }
+        if let (first, last) = ends ?? nil, first > 0x20, first < 0x80, last > 0x20, last < 0x80 {
             return self
         }
         let scalars = unicodeScalars

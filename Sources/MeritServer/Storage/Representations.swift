@@ -127,14 +127,32 @@ extension StagedJSON {
         if let id { self.id(id) } else { raw("null") }
     }
 
+    /// Two timestamps, quoted, with `separator` between them; the text is formatted once when they are the same
+    /// instant (as a new resource's `created_at` and `updated_at` are).
+    mutating func timestamps(_ first: Timestamp, _ separator: StaticString, _ second: Timestamp) {
+        raw(maximumCount: 2 * (Timestamp.maximumTextLength + 2) + separator.utf8CodeUnitCount) { target in
+            let firstCount = Self.timestampText(first, at: target)
+            (target + firstCount).update(from: separator.utf8Start, count: separator.utf8CodeUnitCount)
+            let secondStart = target + firstCount + separator.utf8CodeUnitCount
+            if second == first {
+                secondStart.update(from: target, count: firstCount)
+                return 2 * firstCount + separator.utf8CodeUnitCount
+            }
+            return firstCount + separator.utf8CodeUnitCount + Self.timestampText(second, at: secondStart)
+        }
+    }
+
+    /// Write `timestamp` quoted at `target`; returns the bytes written.
+    private static func timestampText(_ timestamp: Timestamp, at target: UnsafeMutablePointer<UInt8>) -> Int {
+        target[0] = UInt8(ascii: "\"")
+        let count = timestamp.writeText(to: target + 1)
+        target[count + 1] = UInt8(ascii: "\"")
+        return count + 2
+    }
+
     /// A timestamp in the contract's form, quoted, written without making a string.
     mutating func timestamp(_ timestamp: Timestamp) {
-        raw(maximumCount: Timestamp.maximumTextLength + 2) { target in
-            target[0] = UInt8(ascii: "\"")
-            let count = timestamp.writeText(to: target + 1)
-            target[count + 1] = UInt8(ascii: "\"")
-            return count + 2
-        }
+        raw(maximumCount: Timestamp.maximumTextLength + 2) { Self.timestampText(timestamp, at: $0) }
     }
 }
 
@@ -223,9 +241,7 @@ extension Person {
             json.raw(",\"review_template_id\":")
             json.string(orNull: reviewTemplateID)
             json.raw(isAdmin ? ",\"is_admin\":true,\"created_at\":" : ",\"is_admin\":false,\"created_at\":")
-            json.timestamp(createdAt)
-            json.raw(",\"updated_at\":")
-            json.timestamp(updatedAt)
+            json.timestamps(createdAt, ",\"updated_at\":", updatedAt)
             json.raw("}")
         }
     }
