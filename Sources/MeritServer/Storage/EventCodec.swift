@@ -54,13 +54,13 @@ enum EventCodec {
             writer.timestamp(createdAt)
             writer.id(newID())
             if let person = actor?.personID {
-                writer.byte(1)
+                writer.byte(ActorTag.person)
                 writer.id(person)
             } else if let key = actor?.keyID {
-                writer.byte(2)
+                writer.byte(ActorTag.key)
                 writer.id(key)
             } else {
-                writer.byte(0)
+                writer.byte(ActorTag.none)
             }
             switch change {
             case .organizationCreated(let organization), .organizationUpdated(let organization):
@@ -102,26 +102,35 @@ enum EventCodec {
         try readBinaryTransaction(payload, binaryIDs: binaryIDs) { reader, header throws(DecodingError) in
             // The event's id and actor are not part of the state.
             try reader.skipID()
-            if reader.binaryIDs {
-                switch try reader.byte() {
-                case 0: break
-                case 1, 2: try reader.skipID()
-                case let tag: throw reader.failure("unknown actor tag \(tag)")
-                }
-            } else {
-                try reader.skipOptionalString()
-            }
+            try skipActor(&reader)
             apply(try decodeChange(code: header.code, &reader), header.sequence)
         }
+    }
+
+    /// The byte before an event's actor in a record of type 3: what kind of id follows, if any.
+    private enum ActorTag {
+        static let none: UInt8 = 0
+        static let person: UInt8 = 1
+        static let key: UInt8 = 2
     }
 
     /// An event's actor as its id's text: a tagged id in a record of type 3, an optional string in type 2.
     private static func readActor(_ reader: inout BinaryReader) throws(DecodingError) -> String? {
         guard reader.binaryIDs else { return try reader.optionalString() }
         switch try reader.byte() {
-        case 0: return nil
-        case 1: return (try reader.id() as ID<Person>).text
-        case 2: return (try reader.id() as ID<APIKey>).text
+        case ActorTag.none: return nil
+        case ActorTag.person: return (try reader.id() as ID<Person>).text
+        case ActorTag.key: return (try reader.id() as ID<APIKey>).text
+        case let tag: throw reader.failure("unknown actor tag \(tag)")
+        }
+    }
+
+    /// Skip an event's actor, as `readActor` reads it, without making its text.
+    private static func skipActor(_ reader: inout BinaryReader) throws(DecodingError) {
+        guard reader.binaryIDs else { return try reader.skipOptionalString() }
+        switch try reader.byte() {
+        case ActorTag.none: return
+        case ActorTag.person, ActorTag.key: try reader.skipID()
         case let tag: throw reader.failure("unknown actor tag \(tag)")
         }
     }
