@@ -1,9 +1,5 @@
 import MeritDomain
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The compact binary form in which the log stores events: what replay reads a million of a second.
 ///
 /// Integers are little-endian and fixed-width; a string is its UTF-8 length as an unsigned LEB128 varint, then its
