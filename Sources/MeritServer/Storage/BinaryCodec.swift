@@ -52,10 +52,6 @@ struct BinaryWriter: ~Copyable {
 
     mutating func bool(_ value: Bool) { byte(value ? 1 : 0) }
 
-    mutating func uint32(_ value: UInt32) {
-        UnsafeMutableRawPointer(reserve(4)).storeBytes(of: value.littleEndian, as: UInt32.self)
-    }
-
     mutating func int(_ value: Int64) {
         UnsafeMutableRawPointer(reserve(8)).storeBytes(of: value.littleEndian, as: Int64.self)
     }
@@ -155,10 +151,6 @@ struct BinaryReader {
         case 1: return true
         default: throw failure("a boolean is neither 0 nor 1")
         }
-    }
-
-    mutating func uint32() throws(DecodingError) -> UInt32 {
-        UInt32(littleEndian: UnsafeRawPointer(try take(4)).loadUnaligned(as: UInt32.self))
     }
 
     mutating func int() throws(DecodingError) -> Int64 {

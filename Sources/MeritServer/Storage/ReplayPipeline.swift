@@ -80,8 +80,8 @@ final class ReplayPipeline: @unchecked Sendable {
         return pipeline.finish()
     }
 
-    init(state: State = State()) {
-        self.state = state
+    init() {
+        state = State()
         slots = (0..<Self.depth).map { _ in Slot() }
         // Made at zero and raised: libdispatch traps when a semaphore is freed below the value it was made with.
         // The first slot is the producer's from the start.
