@@ -79,14 +79,25 @@ extension Authorization {
     /// Everyone below `manager` in the chain, breadth first, using the direct-reports index.
     public static func everyoneBelow(_ manager: ID<Person>, in state: State) -> [ID<Person>] {
         var result: [ID<Person>] = []
-        var queue = state.directReports[manager] ?? []
+        var queue = Array(state.directReports(of: manager))
         var index = 0
         while index < queue.count {
             let id = queue[index]
             index += 1
             result.append(id)
-            queue += state.directReports[id] ?? []
+            queue += state.directReports(of: id)
         }
         return result
+    }
+}
+
+extension Authorization {
+    /// Whether `principal` may read a record about `employee`: their managers (and executives, admins and
+    /// integrations), and, for records that are the employee's own such as objectives, the employee.
+    public static func canRead(_ employee: ID<Person>, by principal: Principal, in state: State, ownRecords: Bool)
+        -> Bool
+    {
+        if ownRecords && principal.personID == employee { return true }
+        return manages(employee, principal: principal, in: state)
     }
 }

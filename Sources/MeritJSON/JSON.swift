@@ -206,6 +206,49 @@ extension JSONObject: Equatable {
     }
 }
 
+extension JSONObject {
+    /// The first member name that appears more than once, or `nil`.
+    public var firstRepeatedName: String? {
+        // Objects are small: comparing each name with those before it beats hashing them.
+        for later in members.indices.dropFirst() {
+            for earlier in members.startIndex..<later
+            where members[earlier].key.isSameMemberName(as: members[later].key) {
+                return members[later].key
+            }
+        }
+        return nil
+    }
+}
+
+extension JSON {
+    /// The path of the first member that an object anywhere inside this value repeats (`items[2].label`), or `nil`.
+    public var firstRepeatedMember: String? {
+        // The path is only made on the way back from a repeat, so a clean value costs no allocation.
+        switch self {
+        case .object(let object):
+            if let name = object.firstRepeatedName { return name }
+            for (key, value) in object.members {
+                if let inner = value.firstRepeatedMember { return value.isArray ? key + inner : key + "." + inner }
+            }
+            return nil
+        case .array(let elements):
+            for (offset, element) in elements.enumerated() {
+                if let inner = element.firstRepeatedMember {
+                    return element.isArray ? "[\(offset)]" + inner : "[\(offset)]." + inner
+                }
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    private var isArray: Bool {
+        if case .array = self { return true }
+        return false
+    }
+}
+
 extension JSONObject: Sequence {
     public func makeIterator() -> IndexingIterator<[(key: String, value: JSON)]> {
         members.makeIterator()

@@ -103,6 +103,16 @@ public struct StagedJSON: ~Copyable {
         if let string { output.write(string) } else { output.put("null") }
     }
 
+    /// Append an object member's name and its colon, after a comma unless it is the object's first member:
+    /// `,"name":`. The name must need no escaping.
+    public mutating func memberName(_ name: StaticString, first: Bool) { output.putMemberName(name, first: first) }
+
+    /// Append an integer.
+    public mutating func integer(_ number: Int64) {
+        output.reserve(StagedOutput.maximumIntegerLength)
+        output.putFormatted { StagedOutput.writeDecimal(number, to: $0) }
+    }
+
     /// Let `format` write at most `maximumCount` bytes that are already JSON (at most 256) in place; it returns
     /// how many it wrote.
     public mutating func raw(maximumCount: Int, _ format: (UnsafeMutablePointer<UInt8>) -> Int) {
@@ -178,6 +188,22 @@ private struct StagedOutput: ~Copyable {
     fileprivate mutating func put(_ text: StaticString) {
         reserve(text.utf8CodeUnitCount)
         putInBlock(text)
+    }
+
+    /// Store `,"name":` (or `"name":` for the first member) with one check for room.
+    @inline(__always)
+    fileprivate mutating func putMemberName(_ name: StaticString, first: Bool) {
+        let length = name.utf8CodeUnitCount
+        reserve(length + 4)
+        if !first {
+            block[count] = UInt8(ascii: ",")
+            count &+= 1
+        }
+        block[count] = UInt8(ascii: "\"")
+        (block + count + 1).initialize(from: name.utf8Start, count: length)
+        block[count + 1 + length] = UInt8(ascii: "\"")
+        block[count + 2 + length] = UInt8(ascii: ":")
+        count &+= length + 3
     }
 
     /// Store `text` in the block, which must have room for it.

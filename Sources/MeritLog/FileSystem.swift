@@ -111,6 +111,9 @@ public protocol FileSystem: AnyObject {
     /// Take the exclusive lock on `path` (created if missing) for the life of the process, writing our pid into it;
     /// on failure return the holder's pid (read from the file) in the error.
     func lockExclusively(_ path: String) throws(FileSystemError) -> DirectoryLock
+
+    /// The permission bits of the file or directory at `path` (`0o600`), or `nil` when it cannot be examined.
+    func permissions(of path: String) -> UInt32?
 }
 
 /// An open file, as the file system that opened it numbers it.
@@ -185,7 +188,7 @@ public final class DirectoryLock: Sendable {
 }
 
 /// The parent directory of `path`: `"/a/b"` → `"/a"`, `"b"` → `"."`, `"/b"` → `"/"`.
-func parentDirectory(of path: String) -> String {
+public func parentDirectory(of path: String) -> String {
     var trimmed = Substring(path)
     while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
     guard let slash = trimmed.lastIndex(of: "/") else { return "." }
@@ -194,7 +197,7 @@ func parentDirectory(of path: String) -> String {
 }
 
 /// The last component of `path`: `"/a/b"` → `"b"`.
-func lastPathComponent(of path: String) -> String {
+public func lastPathComponent(of path: String) -> String {
     guard let slash = path.lastIndex(of: "/") else { return path }
     return String(path[path.index(after: slash)...])
 }

@@ -45,6 +45,36 @@ struct LogDirectory {
     /// The path of `name` in the directory.
     func path(_ name: String) -> String { joinPath(path, name) }
 
+    // MARK: - Permissions
+
+    /// The data directory, and the files and folders in it, that the group or others may reach, each as
+    /// `path (mode 0644)`: the directory holds personal data, so only its owner should (PostgreSQL refuses such a
+    /// data directory for the same reason).
+    static func exposedPaths(in directory: String, fileSystem: any FileSystem) -> [String] {
+        var exposed: [String] = []
+        func check(_ path: String) {
+            if let mode = fileSystem.permissions(of: path), mode & 0o077 != 0 {
+                exposed.append("\(path) (mode \(String(mode, radix: 8)))")
+            }
+        }
+        check(directory)
+        for name in ((try? fileSystem.listDirectory(directory)) ?? []).sorted() {
+            let path = joinPath(directory, name)
+            check(path)
+            if name == LogFormat.asideName {
+                for inner in ((try? fileSystem.listDirectory(path)) ?? []).sorted() { check(joinPath(path, inner)) }
+            }
+        }
+        return exposed
+    }
+
+    /// What to say about `exposed`: one warning line per path and what to do.
+    static func exposureWarnings(_ exposed: [String], directory: String) -> [String] {
+        guard !exposed.isEmpty else { return [] }
+        return exposed.map { "warning: \($0) is readable or writable by group or others" }
+            + ["the data directory holds personal data; make it private: chmod -R go-rwx \(directory)"]
+    }
+
     /// The index of the segment holding `sequence`: the last one whose first sequence is at or before it (a
     /// segment's range ends where the next one's begins), or `nil` if every segment starts after it.
     func segmentIndex(holding sequence: UInt64) -> Int? {

@@ -321,8 +321,8 @@ extension [UInt8] {
 extension Array {
     /// `withUnsafeBytes` that keeps the closure's error type, which the standard library's `rethrows` widens to
     /// `any Error`.
-    @inline(__always)
-    func withBytes<Value, Failure: Error>(
+    @inlinable
+    public func withBytes<Value, Failure: Error>(
         _ body: (UnsafeRawBufferPointer) throws(Failure) -> Value
     ) throws(Failure) -> Value {
         let outcome: Result<Value, Failure> = withUnsafeBytes { buffer in

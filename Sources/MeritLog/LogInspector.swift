@@ -13,6 +13,8 @@ public enum LogInspector {
         directory: String, fileSystem: any FileSystem = POSIXFileSystem(), options: LogOptions = LogOptions()
     ) -> VerificationReport {
         var report = VerificationReport(directory: directory)
+        report.permissionWarnings = LogDirectory.exposureWarnings(
+            LogDirectory.exposedPaths(in: directory, fileSystem: fileSystem), directory: directory)
         let listing: LogDirectory
         do {
             listing = try LogDirectory(path: directory, fileSystem: fileSystem)
@@ -147,6 +149,9 @@ public struct VerificationReport: Sendable {
     public var tornTail: TornTail?
     /// Everything else that is wrong; a start fails on damage to the files it reads.
     public var damage: [LogError] = []
+    /// Warnings about the directory or files in it that the group or others may reach, one line each (they do not
+    /// make the directory unhealthy: nothing is lost, but personal data is exposed).
+    public var permissionWarnings: [String] = []
 
     /// An empty report on `directory`.
     public init(directory: String) {
@@ -174,6 +179,7 @@ public struct VerificationReport: Sendable {
         for problem in damage {
             lines.append("damage: \(problem)")
         }
+        lines += permissionWarnings
         return lines
     }
 }

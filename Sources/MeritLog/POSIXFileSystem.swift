@@ -99,9 +99,14 @@ public final class POSIXFileSystem: FileSystem, Sendable {
         return names
     }
 
-    /// Create the directory and its missing parents, then synchronize each parent so that the new entries are
+    /// Create the directory, readable by its owner only (0700, whatever the umask: it holds personal data), and its
+    /// missing parents (0755, as `mkdir -p` makes them), then synchronize each parent so that the new entries are
     /// durable before anything inside them is.
     public func createDirectory(_ path: String) throws(FileSystemError) {
+        try createDirectory(path, mode: 0o700)
+    }
+
+    private func createDirectory(_ path: String, mode: mode_t) throws(FileSystemError) {
         var status = stat()
         if stat(path, &status) == 0 {
             guard status.st_mode & S_IFMT == S_IFDIR else {
@@ -110,11 +115,21 @@ public final class POSIXFileSystem: FileSystem, Sendable {
             return
         }
         let parent = parentDirectory(of: path)
-        if parent != path { try createDirectory(parent) }
-        if mkdir(path, 0o755) != 0 && errno != EEXIST {
-            throw FileSystemError(operation: "mkdir", path: path, errorNumber: errno)
+        if parent != path { try createDirectory(parent, mode: 0o755) }
+        if mkdir(path, mode) != 0 {
+            if errno != EEXIST { throw FileSystemError(operation: "mkdir", path: path, errorNumber: errno) }
+        } else if chmod(path, mode) != 0 {
+            // The umask may have taken bits away; the mode asked for is set explicitly.
+            throw FileSystemError(operation: "chmod", path: path, errorNumber: errno)
         }
         try synchronizeDirectory(parent)
+    }
+
+    /// The permission bits of the file or directory at `path`, or `nil` when it cannot be examined.
+    public func permissions(of path: String) -> UInt32? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return UInt32(status.st_mode & 0o7777)
     }
 
     /// Open an existing file with `O_APPEND`, so that every write lands at the end even after a truncation.
@@ -162,9 +177,14 @@ public final class POSIXFileSystem: FileSystem, Sendable {
     public func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws(FileSystemError) {
         let temporary = path + ".tmp"
         let descriptor = try openRetrying(
-            temporary, flags: O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, operation: "open", mode: 0o644)
+            temporary, flags: O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, operation: "open", mode: 0o600)
         var failure: FileSystemError?
+        // Readable by the owner only, whatever the umask: the data directory holds personal data.
+        if fchmod(descriptor, 0o600) != 0 {
+            failure = FileSystemError(operation: "fchmod", path: temporary, errorNumber: errno)
+        }
         bytes.withUnsafeBytes { buffer in
+            guard failure == nil else { return }
             var offset = 0
             while offset < buffer.count {
                 let count = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
@@ -228,7 +248,8 @@ public final class POSIXFileSystem: FileSystem, Sendable {
     /// the same file (as a plain `fcntl` lock would suffer) never drops it, and a second `open` in the same process
     /// is refused just as another process would be.
     public func lockExclusively(_ path: String) throws(FileSystemError) -> DirectoryLock {
-        let descriptor = try openRetrying(path, flags: O_RDWR | O_CREAT | O_CLOEXEC, operation: "open", mode: 0o644)
+        let descriptor = try openRetrying(path, flags: O_RDWR | O_CREAT | O_CLOEXEC, operation: "open", mode: 0o600)
+        _ = fchmod(descriptor, 0o600)
         while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             if errno == EINTR { continue }
             let failure = errno

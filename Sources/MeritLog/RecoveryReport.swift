@@ -10,6 +10,9 @@ public struct RecoveryReport: Sendable {
     public var tornTail: TornTail?
     /// The last sequence recovered: the last replayed record's, or the snapshot's if no record follows it.
     public var lastSequence: UInt64 = 0
+    /// Warnings about the data directory or files in it that the group or others may reach (none when it is
+    /// private), one line each.
+    public var permissionWarnings: [String] = []
 
     /// A report of a recovery that found nothing.
     public init(

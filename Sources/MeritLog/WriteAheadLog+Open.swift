@@ -25,6 +25,8 @@ extension WriteAheadLog {
         // From here on a throw releases `lock` with it, so a failed open leaves the directory free.
         var recovery = Recovery(directory: directory, options: options, fileSystem: fileSystem)
         let segment = try recovery.run(snapshot: snapshot, replay: replay)
+        recovery.report.permissionWarnings = LogDirectory.exposureWarnings(
+            LogDirectory.exposedPaths(in: directory, fileSystem: fileSystem), directory: directory)
         let segmentPath = joinPath(directory, LogFormat.segmentName(firstSequence: segment.firstSequence))
         let handle: FileHandleNumber
         do {

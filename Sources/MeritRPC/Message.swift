@@ -50,6 +50,17 @@ public struct Request: Sendable {
         var jsonrpc: JSON?
         var method: JSON?
         var params: JSON?
+        // A repeated member is refused, never "last one wins": a proxy that read the first value and merit the
+        // last must never disagree about what was asked.
+        if let repeated = object.firstRepeatedName {
+            let id: RequestID
+            switch object["id"] {
+            case .string(let string)? where !repeated.isSameMemberName(as: "id"): id = .string(string)
+            case .int(let number)? where !repeated.isSameMemberName(as: "id"): id = .int(number)
+            default: id = .null
+            }
+            return .failure(InvalidRequest(id: id, reason: "the request object has the member \"\(repeated)\" twice"))
+        }
         for (key, member) in object.members {
             // Compared as member names (length first), which is cheaper than a switch on strings.
             if key.isSameMemberName(as: "jsonrpc") {

@@ -37,10 +37,10 @@ public enum Administration {
         }
         let secret = APIKeySecret.make(engine.randomBytes(20))
         let organizationID: ID<Organization> = engine.newID()
-        let changes = try engine.state.initializeOrganization(
+        let initialized = try engine.state.initializeOrganization(
             id: organizationID, name: organizationName, adminKey: engine.newID(), secretHash: SHA256.hexDigest(secret),
             now: engine.now)
-        try engine.record(changes, actor: nil, call: nil)
+        try engine.record(initialized.changes, actor: nil, call: nil)
         if let failure = engine.commit() { throw failure.error }
         return Initialized(
             organizationID: organizationID.text,

@@ -115,22 +115,32 @@ public final class Server: RequestHandler {
         currentCall = call
         principal = nil
         do {
-            if method.access == .authenticated {
-                principal = try actingPrincipal(try authenticatedPrincipal(), meta: request.params?["_meta"])
+            var authenticated: Principal?
+            if method.access == .authenticated { authenticated = try authenticatedPrincipal() }
+            if let repeated = request.params?.firstRepeatedMember {
+                throw FieldError(field: repeated, problem: "appears more than once; give each member once")
             }
+            if let authenticated { principal = try actingPrincipal(authenticated, meta: request.params?["_meta"]) }
             var params = try FieldReader(request.params)
             params.ignore("_meta")
             try method.run(self, &params, &result)
             return nil
-        } catch let error as RPCError {
-            return error
-        } catch let error as FieldError {
-            return .invalidField(error)
-        } catch let error as DomainError {
-            return RPCError(error)
         } catch {
-            configuration.diagnostics.log(.error, "\(request.method) failed unexpectedly: \(error)")
-            return .internalError("\(request.method) failed with \(error)")
+            return rpcError(for: error, in: request.method)
+        }
+    }
+
+    /// The wire error for anything a method threw: the one place where domain, params and storage errors become
+    /// the contract's errors.
+    func rpcError(for error: any Error, in method: String) -> RPCError {
+        switch error {
+        case let error as RPCError: return error
+        case let error as FieldError: return .invalidField(error)
+        case let error as DomainError: return RPCError(error)
+        case let error as StorageError: return RPCError(error)
+        default:
+            configuration.diagnostics.log(.error, "\(method) failed unexpectedly: \(error)")
+            return .internalError("\(method) failed with \(error)")
         }
     }
 
@@ -188,7 +198,7 @@ public final class Server: RequestHandler {
     }
 
     public func commit() -> CommitOutcome {
-        CommitOutcome(failure: engine.commit())
+        CommitOutcome(failure: engine.commit().map { (RPCError($0.error), $0.firstCall) })
     }
 
     // MARK: - Helpers for handlers
@@ -199,18 +209,22 @@ public final class Server: RequestHandler {
         return principal
     }
 
-    /// Throw `permission_denied` unless the current principal has `scope`.
-    func require(_ scope: Scope, to action: String) throws(DomainError) {
-        try Authorization.require(scope, of: requestPrincipal, in: engine.state, to: action)
-    }
-
-    /// Record changes made by the current request.
-    func record(_ changes: [Change]) throws(RPCError) {
-        try engine.record(changes, actor: requestPrincipal, call: currentCall)
+    /// Record what a command of the current request changed, and give back the resource it changed.
+    func record<Value>(_ changed: Changed<Value>) throws(StorageError) -> Value {
+        try engine.record(changed.changes, actor: requestPrincipal, call: currentCall)
+        return changed.value
     }
 }
 
 extension RPCError {
+    /// The wire error for a storage error.
+    init(_ error: StorageError) {
+        switch error {
+        case .unavailable: self.init(.storageUnavailable, error.description)
+        case .tooLarge: self.init(.validationError, error.description)
+        }
+    }
+
     /// The wire error for a domain error.
     init(_ error: DomainError) {
         switch error.kind {
@@ -274,9 +288,16 @@ struct Method: Sendable {
     }
 }
 
+/// A resource the server has methods for. Its methods file conforms it, and the method table finds it through the
+/// catalog of resources, so that a new resource's methods are registered where they are written.
+protocol ServedResource: CatalogResource {
+    /// The methods about this kind of resource.
+    static var methods: [Method] { get }
+}
+
 extension Server {
-    /// The method table: every method the server answers, in one place.
+    /// The method table: the session's methods, then every served resource's, in the catalog's order.
     static let allMethods: [Method] =
-        SessionMethods.all + OrganizationMethods.all + KeyMethods.all + PeopleMethods.all + TemplateMethods.all
-        + RecordMethods.all + NotificationMethods.all
+        SessionMethods.all
+        + ResourceKind.allCases.flatMap { kind in (kind.type as? any ServedResource.Type)?.methods ?? [] }
 }

@@ -1,3 +1,4 @@
+import MeritTestSupport
 import Testing
 
 @testable import MeritLog

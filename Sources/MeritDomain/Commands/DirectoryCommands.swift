@@ -20,27 +20,42 @@ extension State {
     /// The most KPI items a template may hold.
     public static let maximumTemplateItems = 100
 
-    /// The change that creates a template. `newItemID` makes ids for items.
+    /// Create a template (`directory:write`). `newItemID` makes ids for items.
     public func createTemplate(
         id: ID<Template>, name: String, items: [TemplateItemDraft], now: Timestamp,
-        newItemID: () -> ID<Template.Item>
-    ) throws(DomainError) -> Change {
+        newItemID: () -> ID<Template.Item>, by principal: Principal
+    ) throws(DomainError) -> Changed<Template> {
+        try Authorization.require(.directoryWrite, of: principal, in: self, to: "create review templates")
         let template = Template(
             id: id, name: try Validate.name(name, field: "name"),
             items: try Self.items(items, existing: [], newItemID: newItemID), createdAt: now, updatedAt: now)
-        return .templateCreated(template)
+        return Changed(.templateCreated, template)
     }
 
-    /// The change that updates a template; `items`, when given, replaces the list (an item named by id keeps it).
+    /// Update a template (`directory:write`); `items`, when given, replaces the list (an item named by id keeps it).
     public func updateTemplate(
         id: ID<Template>, name: String?, items: [TemplateItemDraft]?, now: Timestamp,
-        newItemID: () -> ID<Template.Item>
-    ) throws(DomainError) -> Change {
+        newItemID: () -> ID<Template.Item>, by principal: Principal
+    ) throws(DomainError) -> Changed<Template> {
         guard var template = templates[id] else { throw DomainError.notFound("template", id.text) }
+        try Authorization.require(.directoryWrite, of: principal, in: self, to: "change review templates")
         if let name { template.name = try Validate.name(name, field: "name") }
         if let items { template.items = try Self.items(items, existing: template.items, newItemID: newItemID) }
         template.updatedAt = now
-        return .templateUpdated(template)
+        return Changed(.templateUpdated, template)
+    }
+
+    /// A template, which everyone may read (`directory:read`).
+    public func readTemplate(_ id: ID<Template>, by principal: Principal) throws(DomainError) -> Template {
+        try Authorization.require(.directoryRead, of: principal, in: self, to: "read review templates")
+        guard let template = templates[id] else { throw DomainError.notFound("template", id.text) }
+        return template
+    }
+
+    /// Every template, in id order.
+    public func listTemplates(by principal: Principal) throws(DomainError) -> [Template] {
+        try Authorization.require(.directoryRead, of: principal, in: self, to: "read review templates")
+        return templates.inOrder
     }
 
     private static func items(
@@ -72,32 +87,34 @@ extension State {
         return items
     }
 
-    /// The change that writes an observation about `employeeID`.
+    /// Write an observation about `employeeID`.
     public func createObservation(
         id: ID<Observation>, employeeID: ID<Person>, text: String, observedOn: Day, author: Principal, now: Timestamp
-    ) throws(DomainError) -> Change {
+    ) throws(DomainError) -> Changed<Observation> {
         let text = try Validate.text(text, field: "text", maximum: 10_000)
         guard observedOn <= now.day else {
             throw DomainError.invalid("observed_on", "(\(observedOn)) is in the future")
         }
         try requireManagement(of: employeeID, by: author, to: "write observations about")
-        return .observationCreated(
+        return Changed(
+            .observationCreated,
             Observation(
                 id: id, employeeID: employeeID, authorID: author.actorID, text: text, observedOn: observedOn,
                 createdAt: now))
     }
 
-    /// The change that sets an objective for `employeeID`.
+    /// Set an objective for `employeeID`.
     public func createObjective(
         id: ID<Objective>, employeeID: ID<Person>, title: String, description: String?, dueDate: Day?,
         status: Objective.Status?, author: Principal, now: Timestamp
-    ) throws(DomainError) -> Change {
+    ) throws(DomainError) -> Changed<Objective> {
         let title = try Validate.name(title, field: "title")
         let description = try description.map { text throws(DomainError) in
             try Validate.text(text, field: "description", maximum: 10_000)
         }
         try requireManagement(of: employeeID, by: author, to: "set objectives for")
-        return .objectiveCreated(
+        return Changed(
+            .objectiveCreated,
             Objective(
                 id: id, employeeID: employeeID, authorID: author.actorID, title: title, description: description,
                 dueDate: dueDate, status: status ?? .notStarted, createdAt: now, updatedAt: now))
@@ -118,47 +135,68 @@ extension State {
         }
     }
 
-    /// The change that updates the organization's name or settings, or `nil` when nothing changes.
-    public func updateOrganization(
-        name: String?, feedbackMinimumResponses: Int?, summaryReviewWorkflow: Bool?, now: Timestamp
-    ) throws(DomainError) -> Change? {
-        guard var organization else { throw DomainError(.notFound, "This data directory holds no organization.") }
-        let before = organization
-        if let name { organization.name = try Validate.name(name, field: "name") }
-        if let minimum = feedbackMinimumResponses {
-            guard (1...100).contains(minimum) else {
-                throw DomainError.invalid("settings.feedback_min_responses", "must be between 1 and 100")
-            }
-            organization.settings.feedbackMinimumResponses = minimum
-        }
-        if let workflow = summaryReviewWorkflow { organization.settings.summaryReviewWorkflow = workflow }
-        guard organization != before else { return nil }
-        organization.updatedAt = now
-        return .organizationUpdated(organization)
-    }
-
-    /// The changes that mark the acting person's notifications read; ids already read change nothing.
+    /// Mark the acting person's notifications read; ids already read change nothing. The value is how many were
+    /// unread.
     public func markNotificationsRead(_ ids: [ID<Notification>], of person: ID<Person>, now: Timestamp)
-        throws(DomainError) -> [Change]
+        throws(DomainError) -> Changed<Int>
     {
         var changes: [Change] = []
+        var marked: Set<ID<Notification>> = []
         for id in ids {
             guard var notification = notifications[id], notification.recipientID == person else {
                 throw DomainError.notFound("notification", id.text)
             }
-            guard notification.readAt == nil, !changes.contains(where: { $0.notificationID == id }) else { continue }
+            guard notification.readAt == nil, marked.insert(id).inserted else { continue }
             notification.readAt = now
-            changes.append(.notificationRead(notification))
+            changes.append(Change(.notificationRead, notification))
         }
-        return changes
+        return Changed(changes.count, changes)
     }
-}
 
-extension Change {
-    var notificationID: ID<Notification>? {
-        switch self {
-        case .notificationCreated(let notification), .notificationRead(let notification): return notification.id
-        default: return nil
+    /// The acting person's notifications, newest first.
+    public func notifications(of person: ID<Person>, unreadOnly: Bool) -> [Notification] {
+        notifications.rows(notifications.indexes.byRecipient[person].reversed()).filter {
+            !unreadOnly || $0.readAt == nil
+        }
+    }
+
+    /// An observation, for its author's chain: not found for anyone else.
+    public func readObservation(_ id: ID<Observation>, by principal: Principal) throws(DomainError) -> Observation {
+        guard let observation = observations[id],
+            Authorization.canRead(observation.employeeID, by: principal, in: self, ownRecords: false)
+        else { throw DomainError.notFound("observation", id.text) }
+        try Authorization.require(.viewPerformance, of: principal, in: self, to: "read observations")
+        return observation
+    }
+
+    /// The observations `principal` may read, about `employeeID` or everyone, in id order.
+    public func listObservations(about employeeID: ID<Person>?, by principal: Principal) throws(DomainError)
+        -> [Observation]
+    {
+        try Authorization.require(.viewPerformance, of: principal, in: self, to: "read observations")
+        let ids = employeeID.map { observations.indexes.byEmployee[$0] } ?? observations.ids
+        return observations.rows(ids).filter {
+            Authorization.canRead($0.employeeID, by: principal, in: self, ownRecords: false)
+        }
+    }
+
+    /// An objective, for its employee and their chain: not found for anyone else.
+    public func readObjective(_ id: ID<Objective>, by principal: Principal) throws(DomainError) -> Objective {
+        guard let objective = objectives[id],
+            Authorization.canRead(objective.employeeID, by: principal, in: self, ownRecords: true)
+        else { throw DomainError.notFound("objective", id.text) }
+        try Authorization.require(.viewPerformance, of: principal, in: self, to: "read objectives")
+        return objective
+    }
+
+    /// The objectives `principal` may read, for `employeeID` or everyone, in id order.
+    public func listObjectives(for employeeID: ID<Person>?, by principal: Principal) throws(DomainError)
+        -> [Objective]
+    {
+        try Authorization.require(.viewPerformance, of: principal, in: self, to: "read objectives")
+        let ids = employeeID.map { objectives.indexes.byEmployee[$0] } ?? objectives.ids
+        return objectives.rows(ids).filter {
+            Authorization.canRead($0.employeeID, by: principal, in: self, ownRecords: true)
         }
     }
 }

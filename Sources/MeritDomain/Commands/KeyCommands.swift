@@ -1,26 +1,11 @@
-/// Commands on API keys and the organization: validated against the state, they produce changes.
+/// Commands on API keys, which need `keys:manage`.
 extension State {
-    /// The changes that create the organization and its first admin key (`merit init`).
-    public func initializeOrganization(
-        id: ID<Organization>, name: String, adminKey: ID<APIKey>, secretHash: String, now: Timestamp
-    ) throws(DomainError) -> [Change] {
-        if let organization {
-            throw DomainError(
-                .conflict,
-                "This data directory already holds the organization '\(organization.name)' (\(organization.id)).")
-        }
-        let name = try Validate.name(name, field: "org")
-        let organization = Organization(id: id, name: name, settings: .init(), createdAt: now, updatedAt: now)
-        let key = APIKey(
-            id: adminKey, name: "admin", scopes: Scope.allCases, personID: nil, secretHash: secretHash, createdAt: now,
-            revokedAt: nil)
-        return [.organizationCreated(organization), .keyCreated(key)]
-    }
-
-    /// The change that creates a key.
+    /// Create a key; the caller keeps the secret whose hash it stores.
     public func createKey(
-        id: ID<APIKey>, name: String, scopes: [Scope], personID: ID<Person>?, secretHash: String, now: Timestamp
-    ) throws(DomainError) -> Change {
+        id: ID<APIKey>, name: String, scopes: [Scope], personID: ID<Person>?, secretHash: String, now: Timestamp,
+        by principal: Principal
+    ) throws(DomainError) -> Changed<APIKey> {
+        try Authorization.require(.keysManage, of: principal, in: self, to: "create API keys")
         let name = try Validate.name(name, field: "name")
         if let personID, people[personID] == nil {
             throw DomainError(
@@ -28,68 +13,28 @@ extension State {
         }
         var unique: [Scope] = []
         for scope in scopes where !unique.contains(scope) { unique.append(scope) }
-        return .keyCreated(
-            APIKey(
-                id: id, name: name, scopes: unique, personID: personID, secretHash: secretHash, createdAt: now,
-                revokedAt: nil))
+        let key = APIKey(
+            id: id, name: name, scopes: unique, personID: personID, secretHash: secretHash, createdAt: now,
+            revokedAt: nil)
+        return Changed(.keyCreated, key)
     }
 
-    /// The change that revokes a key.
-    public func revokeKey(id: ID<APIKey>, now: Timestamp) throws(DomainError) -> Change {
+    /// Revoke a key: it stops authenticating at once, in every session.
+    public func revokeKey(id: ID<APIKey>, now: Timestamp, by principal: Principal) throws(DomainError)
+        -> Changed<APIKey>
+    {
+        try Authorization.require(.keysManage, of: principal, in: self, to: "revoke API keys")
         guard var key = keys[id] else { throw DomainError.notFound("API key", id.text) }
         guard key.isActive else {
             throw DomainError(.conflict, "The API key \(id) was already revoked at \(key.revokedAt!).")
         }
         key.revokedAt = now
-        return .keyRevoked(key)
-    }
-}
-
-/// Checks shared by commands.
-public enum Validate {
-    /// The longest name accepted.
-    public static let maximumNameLength = 200
-
-    /// A name: trimmed, not empty, not too long, no control characters.
-    public static func name(_ value: String, field: String) throws(DomainError) -> String {
-        let trimmed = value.trimmingWhitespace()
-        guard !trimmed.isEmpty else { throw DomainError.invalid(field, "must not be empty") }
-        // Counting characters means grapheme breaking; a name no longer in bytes than the limit cannot exceed it.
-        guard trimmed.utf8.count <= maximumNameLength || trimmed.count <= maximumNameLength else {
-            throw DomainError.invalid(field, "must be at most \(maximumNameLength) characters")
-        }
-        guard !trimmed.containsControlCharacters else {
-            throw DomainError.invalid(field, "must not contain control characters")
-        }
-        return trimmed
-    }
-}
-
-extension String {
-    /// Whether any character is a control character (C0, DEL, C1, or another Unicode control).
-    var containsControlCharacters: Bool {
-        // The first byte that is not printable ASCII, read from contiguous bytes (iterating `utf8` one element at
-        // a time costs several times as much).
-        let firstOther =
-            utf8.withContiguousStorageIfAvailable { bytes in
-                bytes.first { $0 < 0x20 || $0 >= 0x7F }
-            } ?? utf8.first { $0 < 0x20 || $0 >= 0x7F }
-        guard let byte = firstOther else { return false }
-        if byte < 0x80 { return true }
-        // Only text beyond ASCII needs the Unicode tables.
-        return unicodeScalars.contains { $0.properties.generalCategory == .control }
+        return Changed(.keyRevoked, key)
     }
 
-    /// The string without leading and trailing white space.
-    func trimmingWhitespace() -> String {
-        // Most input has no surrounding space: two byte checks answer it without the Unicode tables.
-        let ends = utf8.withContiguousStorageIfAvailable { bytes in bytes.first.map { ($0, bytes[bytes.count - 1]) } }
-        if let (first, last) = ends ?? nil, first > 0x20, first < 0x80, last > 0x20, last < 0x80 {
-            return self
-        }
-        let scalars = unicodeScalars
-        guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
-        let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
-        return String(scalars[start...end])
+    /// Every key, oldest first.
+    public func listKeys(by principal: Principal) throws(DomainError) -> [APIKey] {
+        try Authorization.require(.keysManage, of: principal, in: self, to: "list API keys")
+        return keys.inCreationOrder
     }
 }

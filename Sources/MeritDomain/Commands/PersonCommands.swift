@@ -6,13 +6,13 @@ public struct PersonDraft: Sendable {
     /// `.some(nil)` clears the manager.
     public var managerID: ID<Person>??
     public var squad: String??
-    public var reviewTemplateID: String??
+    public var reviewTemplateID: ID<Template>??
     public var isAdmin: Bool?
 
     /// A draft with nothing given.
     public init(
         name: String? = nil, email: String? = nil, role: Person.Role? = nil, managerID: ID<Person>?? = nil,
-        squad: String?? = nil, reviewTemplateID: String?? = nil, isAdmin: Bool? = nil
+        squad: String?? = nil, reviewTemplateID: ID<Template>?? = nil, isAdmin: Bool? = nil
     ) {
         self.name = name
         self.email = email
@@ -25,8 +25,11 @@ public struct PersonDraft: Sendable {
 }
 
 extension State {
-    /// The change that creates a person.
-    public func createPerson(id: ID<Person>, _ draft: PersonDraft, now: Timestamp) throws(DomainError) -> Change {
+    /// Add a person to the directory (`directory:write`).
+    public func createPerson(id: ID<Person>, _ draft: PersonDraft, now: Timestamp, by principal: Principal)
+        throws(DomainError) -> Changed<Person>
+    {
+        try Authorization.require(.directoryWrite, of: principal, in: self, to: "add people to the directory")
         guard let name = draft.name else { throw DomainError.invalid("name", "is required") }
         guard let email = draft.email else { throw DomainError.invalid("email", "is required") }
         guard let role = draft.role else { throw DomainError.invalid("role", "is required") }
@@ -38,12 +41,15 @@ extension State {
         person.managerID = draft.managerID ?? nil
         person.reviewTemplateID = draft.reviewTemplateID ?? nil
         try checkReferences(of: person)
-        return .personCreated(person)
+        return Changed(.personCreated, person)
     }
 
-    /// The change that updates a person, or `nil` when nothing would change.
-    public func updatePerson(id: ID<Person>, _ draft: PersonDraft, now: Timestamp) throws(DomainError) -> Change? {
+    /// Change a person (`directory:write`); nothing is recorded when nothing would change.
+    public func updatePerson(id: ID<Person>, _ draft: PersonDraft, now: Timestamp, by principal: Principal)
+        throws(DomainError) -> Changed<Person>
+    {
         guard var person = people[id] else { throw DomainError.notFound("person", id.text) }
+        try Authorization.require(.directoryWrite, of: principal, in: self, to: "change the directory")
         let before = person
         if let name = draft.name { person.name = try Validate.name(name, field: "name") }
         if let email = draft.email { person.email = try Validate.email(email) }
@@ -56,7 +62,46 @@ extension State {
         person.updatedAt = now
         var unchanged = before
         unchanged.updatedAt = now
-        return person == unchanged ? nil : .personUpdated(person)
+        return person == unchanged ? Changed(before, []) : Changed(.personUpdated, person)
+    }
+
+    /// A person of the directory, which everyone may read (`directory:read`).
+    public func readPerson(_ id: ID<Person>, by principal: Principal) throws(DomainError) -> Person {
+        try Authorization.require(.directoryRead, of: principal, in: self, to: "read the directory")
+        guard let person = people[id] else { throw DomainError.notFound("person", id.text) }
+        return person
+    }
+
+    /// A page of the directory after the id `after`, filtered by role, squad and manager: at most `limit + 1`
+    /// people, the last only saying that more follow.
+    ///
+    /// Walks the narrowest index the filters allow, in id order from the cursor, until the page is full: a page
+    /// costs the same in an organization of a hundred or of a hundred thousand.
+    public func listPeople(
+        role: Person.Role?, squad: String?, managerID: ID<Person>?, after: String?, limit: Int, by principal: Principal
+    ) throws(DomainError) -> [Person] {
+        try Authorization.require(.directoryRead, of: principal, in: self, to: "read the directory")
+        let index: SortedIDs<Person>
+        if let managerID {
+            index = people.indexes.directReports[managerID]
+        } else if let squad {
+            index = people.indexes.squadMembers[squad]
+        } else if let role {
+            index = people.indexes.byRole[role]
+        } else {
+            index = people.ids
+        }
+        var found: [Person] = []
+        var position = index.firstIndex(after: after)
+        while position < index.endIndex && found.count <= limit {
+            if let person = people[index[position]], role == nil || person.role == role,
+                squad == nil || person.squad == squad, managerID == nil || person.managerID == managerID
+            {
+                found.append(person)
+            }
+            position += 1
+        }
+        return found
     }
 
     /// Email unique, manager existing and not making a cycle, template existing.
@@ -86,7 +131,7 @@ extension State {
                 steps += 1
             }
         }
-        if let template = person.reviewTemplateID, !templateExists(template) {
+        if let template = person.reviewTemplateID, templates[template] == nil {
             throw DomainError(
                 .unprocessable(field: "review_template_id"),
                 "review_template_id \(template) is not a template of this organization.")

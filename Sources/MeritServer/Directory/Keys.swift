@@ -1,6 +1,5 @@
 import MeritDomain
 import MeritJSON
-import MeritRPC
 
 /// `keys.create`, `keys.list`, `keys.revoke`: API keys, which need `keys:manage`.
 enum KeyMethods {
@@ -14,21 +13,19 @@ enum KeyMethods {
         var scopes: [Scope] = []
         for (offset, scopeName) in scopeNames.enumerated() {
             guard let scope = Scope(rawValue: scopeName) else {
-                let known = Scope.allCases.map(\.rawValue).joined(separator: ", ")
-                throw DomainError.invalid("scopes[\(offset)]", "is '\(scopeName)', which is not one of \(known)")
+                throw DomainError.invalid("scopes[\(offset)]", "is '\(scopeName)', which is not one of \(Scope.names)")
             }
             scopes.append(scope)
         }
         let person = try personID.map { text throws(DomainError) in
             try parseID(text, as: Person.self, field: "person_id")
         }
-        try server.require(.keysManage, to: "create API keys")
-        let secret = APIKeySecret.make(server.engine.randomBytes(20))
-        let change = try server.engine.state.createKey(
-            id: server.engine.newID(), name: name, scopes: scopes, personID: person,
-            secretHash: SHA256.hexDigest(secret), now: server.engine.now)
-        try server.record([change])
-        guard case .keyCreated(let key) = change else { throw RPCError.internalError("keys.create made no key") }
+        let engine = server.engine
+        let secret = APIKeySecret.make(engine.randomBytes(20))
+        let key = try server.record(
+            engine.state.createKey(
+                id: engine.newID(), name: name, scopes: scopes, personID: person, secretHash: SHA256.hexDigest(secret),
+                now: engine.now, by: server.requestPrincipal))
         var result = key.json.objectValue ?? JSONObject()
         result["key"] = .string(secret)
         return .object(result)
@@ -36,19 +33,14 @@ enum KeyMethods {
 
     static let list = Method("keys.list", access: .authenticated) { server, params in
         try params.finish()
-        try server.require(.keysManage, to: "list API keys")
-        let state = server.engine.state
-        return ["data": .array(state.keyOrder.compactMap { state.keys[$0]?.json })]
+        return ["data": .array(try server.engine.state.listKeys(by: server.requestPrincipal).map(\.json))]
     }
 
     static let revoke = Method("keys.revoke", access: .authenticated) { server, params in
-        let id = try parseID(try params.required("id", as: String.self), as: APIKey.self, field: "id")
+        let id: ID<APIKey> = try params.id("id")
         try params.finish()
-        try server.require(.keysManage, to: "revoke API keys")
-        let change = try server.engine.state.revokeKey(id: id, now: server.engine.now)
-        try server.record([change])
-        guard case .keyRevoked(let key) = change else { throw RPCError.internalError("keys.revoke revoked nothing") }
-        return key.json
+        let engine = server.engine
+        return try server.record(engine.state.revokeKey(id: id, now: engine.now, by: server.requestPrincipal)).json
     }
 }
 
@@ -71,10 +63,6 @@ enum APIKeySecret {
     }
 }
 
-/// Parse an id of `type` from a field, or throw a validation error naming the field.
-func parseID<Entity>(_ text: String, as type: Entity.Type, field: String) throws(DomainError) -> ID<Entity> {
-    guard let id = ID<Entity>(text) else {
-        throw DomainError.invalid(field, "must be an id of the form \(Entity.idPrefix)_<26 characters>, not '\(text)'")
-    }
-    return id
+extension APIKey: ServedResource {
+    static var methods: [Method] { KeyMethods.all }
 }

@@ -7,16 +7,9 @@ enum OrganizationMethods {
 
     static let get = Method("organization.get", access: .authenticated) { server, params in
         try params.finish()
-        guard let organization = server.engine.state.organization else {
-            throw DomainError(.notFound, "This data directory holds no organization; create one with merit init.")
-        }
-        return [
-            "id": JSON(organization.id), "name": .string(organization.name), "settings": organization.settings.json,
-        ]
+        return try server.engine.state.readOrganization().json
     }
-}
 
-extension OrganizationMethods {
     static let update = Method("organization.update", access: .authenticated) { server, params in
         let name = try params.optional("name", as: String.self)
         var minimum: Int?
@@ -27,24 +20,15 @@ extension OrganizationMethods {
             try settings.finish()
         }
         try params.finish()
-        try server.require(.directoryWrite, to: "change the organization")
-        if let change = try server.engine.state.updateOrganization(
-            name: name, feedbackMinimumResponses: minimum, summaryReviewWorkflow: workflow, now: server.engine.now)
-        {
-            try server.record([change])
-        }
-        return try rendered(server.engine.state)
+        let engine = server.engine
+        return try server.record(
+            engine.state.updateOrganization(
+                name: name, feedbackMinimumResponses: minimum, summaryReviewWorkflow: workflow, now: engine.now,
+                by: server.requestPrincipal)
+        ).json
     }
 }
 
-extension OrganizationMethods {
-    /// The organization as both methods answer it: `{id, name, settings}`.
-    static func rendered(_ state: State) throws(DomainError) -> JSON {
-        guard let organization = state.organization else {
-            throw DomainError(.notFound, "This data directory holds no organization; create one with merit init.")
-        }
-        return [
-            "id": JSON(organization.id), "name": .string(organization.name), "settings": organization.settings.json,
-        ]
-    }
+extension Organization: ServedResource {
+    static var methods: [Method] { OrganizationMethods.all }
 }

@@ -1,13 +1,16 @@
 import MeritDomain
 
-/// The compact binary form in which the log stores events: what replay reads a million of a second.
+/// The compact binary form in which the log and snapshots store resources: what replay reads a million of a second.
 ///
-/// Integers are little-endian and fixed-width; a string is its UTF-8 length as an unsigned LEB128 varint, then its
-/// bytes; an id is its 128 bits, the high 64 then the low 64 (records of type 2, written before, hold each id as a
-/// string of its text); an optional value is a byte, 0 for none or 1 followed by the value; a timestamp is its
-/// milliseconds and a day its days since the epoch. Enumerations are stored by name, so that reordering their cases
-/// changes nothing on disk. The wire (JSON) never sees this form.
-struct BinaryWriter: ~Copyable {
+/// A record's fields follow each other in the order its `encode(to:)` lists them, with no names. Integers are
+/// little-endian and fixed-width (8 bytes); a boolean is a byte; a string is its UTF-8 length as an unsigned LEB128
+/// varint, then its bytes; an id is its 128 bits, the high 64 then the low 64 (records of type 2, written before,
+/// hold each id as a string of its text); an optional value, and a field written only when present, is a byte, 0
+/// for none or 1 followed by the value; an array is its count as a varint, then its elements; a nested record is its
+/// fields; a timestamp is its milliseconds and a day its days since the epoch. Enumerations are stored by name, so
+/// that reordering their cases changes nothing on disk, or by the one-byte code their `storedCodes` give. The wire
+/// (JSON) never sees this form.
+struct BinaryWriter: ~Copyable, FieldEncoder {
     // Written through a pointer: appending to an array costs a uniqueness and capacity check per call, and a
     // generic copy per multi-byte value, which was a tenth of a durable write.
     private var base: UnsafeMutablePointer<UInt8>
@@ -115,14 +118,18 @@ struct BinaryWriter: ~Copyable {
 }
 
 /// Reads what `BinaryWriter` wrote; every read checks the bounds, and errors name the byte offset.
-struct BinaryReader {
+struct BinaryReader: FieldDecoder {
     private let base: UnsafePointer<UInt8>?
     private let end: Int
     private(set) var offset = 0
     /// Whether ids are their 128 bits (records of type 3) or strings of their text (type 2).
     let binaryIDs: Bool
-    /// What is being read, for error messages ("person").
+    /// What is being read, for error messages ("event"), when no change kind is being read.
     var what = "record"
+    /// The kind of the change being read, which names it in error messages.
+    var changeKind: ChangeKind?
+    /// The schema version of the change being read.
+    var schemaVersion = 1
 
     init(_ bytes: UnsafeRawBufferPointer, binaryIDs: Bool = true) {
         base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
@@ -132,20 +139,20 @@ struct BinaryReader {
 
     var isAtEnd: Bool { offset == end }
 
-    func failure(_ problem: String) -> DecodingError {
-        DecodingError(description: "\(what): \(problem) at byte \(offset)")
+    func failure(_ problem: String) -> StoredFormError {
+        StoredFormError("\(changeKind.map(\.row.type) ?? what): \(problem) at byte \(offset)")
     }
 
     @inline(__always)
-    private mutating func take(_ count: Int) throws(DecodingError) -> UnsafePointer<UInt8> {
+    private mutating func take(_ count: Int) throws(StoredFormError) -> UnsafePointer<UInt8> {
         guard count >= 0, end - offset >= count, let base else { throw failure("the data ends too soon") }
         defer { offset += count }
         return base + offset
     }
 
-    mutating func byte() throws(DecodingError) -> UInt8 { try take(1).pointee }
+    mutating func byte() throws(StoredFormError) -> UInt8 { try take(1).pointee }
 
-    mutating func bool() throws(DecodingError) -> Bool {
+    mutating func bool() throws(StoredFormError) -> Bool {
         switch try byte() {
         case 0: return false
         case 1: return true
@@ -153,11 +160,11 @@ struct BinaryReader {
         }
     }
 
-    mutating func int() throws(DecodingError) -> Int64 {
+    mutating func int() throws(StoredFormError) -> Int64 {
         Int64(littleEndian: UnsafeRawPointer(try take(8)).loadUnaligned(as: Int64.self))
     }
 
-    mutating func varint() throws(DecodingError) -> Int {
+    mutating func varint() throws(StoredFormError) -> Int {
         // Almost every length is under 128: one byte.
         if let base, offset < end, base[offset] < 0x80 {
             offset += 1
@@ -174,12 +181,12 @@ struct BinaryReader {
         }
     }
 
-    mutating func string() throws(DecodingError) -> String {
+    mutating func string() throws(StoredFormError) -> String {
         let count = try varint()
         return try string(UnsafeBufferPointer(start: try take(count), count: count))
     }
 
-    private func string(_ bytes: UnsafeBufferPointer<UInt8>) throws(DecodingError) -> String {
+    private func string(_ bytes: UnsafeBufferPointer<UInt8>) throws(StoredFormError) -> String {
         // Nearly every stored string is ASCII, which is valid UTF-8 as it stands; only the others need the
         // general check (which costs several times as much).
         if Self.isASCII(bytes) { return String(decoding: bytes, as: UTF8.self) }
@@ -203,7 +210,7 @@ struct BinaryReader {
     }
 
     /// Whether an optional value follows (reading its tag).
-    mutating func present() throws(DecodingError) -> Bool {
+    mutating func present() throws(StoredFormError) -> Bool {
         switch try byte() {
         case 0: return false
         case 1: return true
@@ -211,10 +218,10 @@ struct BinaryReader {
         }
     }
 
-    mutating func optionalString() throws(DecodingError) -> String? { try present() ? try string() : nil }
+    mutating func optionalString() throws(StoredFormError) -> String? { try present() ? try string() : nil }
 
     /// An id: its 128 bits, or in a record of type 2 its text (read without making a string).
-    mutating func id<Entity>(_ type: Entity.Type = Entity.self) throws(DecodingError) -> ID<Entity> {
+    mutating func id<Entity>(_ type: Entity.Type = Entity.self) throws(StoredFormError) -> ID<Entity> {
         if binaryIDs {
             let bits = UnsafeRawPointer(try take(16))
             return ID(
@@ -228,231 +235,137 @@ struct BinaryReader {
         return id
     }
 
-    mutating func optionalID<Entity>(_ type: Entity.Type = Entity.self) throws(DecodingError) -> ID<Entity>? {
+    mutating func optionalID<Entity>(_ type: Entity.Type = Entity.self) throws(StoredFormError) -> ID<Entity>? {
         try present() ? try id() : nil
     }
 
-    mutating func timestamp() throws(DecodingError) -> Timestamp {
+    mutating func timestamp() throws(StoredFormError) -> Timestamp {
         let milliseconds = try int()
         guard Timestamp.writableMilliseconds.contains(milliseconds) else { throw failure("a time is out of range") }
         return Timestamp(milliseconds: milliseconds)
     }
 
-    mutating func optionalTimestamp() throws(DecodingError) -> Timestamp? { try present() ? try timestamp() : nil }
+    mutating func optionalTimestamp() throws(StoredFormError) -> Timestamp? { try present() ? try timestamp() : nil }
 
-    mutating func day() throws(DecodingError) -> Day {
+    mutating func day() throws(StoredFormError) -> Day {
         let days = try int()
         guard Day.writableDays.contains(days) else { throw failure("a date is out of range") }
         return Day(daysSinceEpoch: days)
     }
 
-    mutating func optionalDay() throws(DecodingError) -> Day? { try present() ? try day() : nil }
+    mutating func optionalDay() throws(StoredFormError) -> Day? { try present() ? try day() : nil }
 
-    mutating func enumeration<Value: RawRepresentable<String>>(_ type: Value.Type) throws(DecodingError) -> Value {
+    /// Skip an id without reading it.
+    mutating func skipID() throws(StoredFormError) {
+        if binaryIDs { _ = try take(16) } else { try skipString() }
+    }
+
+    /// Skip a string without building it.
+    mutating func skipString() throws(StoredFormError) {
+        _ = try take(try varint())
+    }
+
+    /// Skip an optional string without building it.
+    mutating func skipOptionalString() throws(StoredFormError) {
+        if try present() { try skipString() }
+    }
+}
+
+// MARK: - Fields
+
+extension BinaryWriter {
+    @inline(__always)
+    mutating func encode<Value: FieldValue>(_ key: FieldKey, _ value: Value) {
+        value.write(to: &self)
+    }
+
+    @inline(__always)
+    mutating func encodeIfPresent<Value: FieldValue>(_ key: FieldKey, _ value: Value?) {
+        writeOptional(value)
+    }
+
+    mutating func writeString(_ value: String) { string(value) }
+    mutating func writeInteger(_ value: Int64) { int(value) }
+    mutating func writeBool(_ value: Bool) { bool(value) }
+    mutating func writeTimestamp(_ value: Timestamp) { timestamp(value) }
+    mutating func writeDay(_ value: Day) { day(value) }
+    mutating func writeID<Entity>(_ value: ID<Entity>) { id(value) }
+
+    mutating func writeEnumeration<Value: FieldEnumeration>(_ value: Value) {
+        if Value.isStoredByCode { byte(value.storedCode) } else { string(value.rawValue) }
+    }
+
+    @inline(__always)
+    mutating func writeOptional<Value: FieldValue>(_ value: Value?) {
+        guard let value else { return byte(0) }
+        byte(1)
+        value.write(to: &self)
+    }
+
+    mutating func writeArray<Value: FieldValue>(_ values: [Value]) {
+        varint(values.count)
+        for value in values { value.write(to: &self) }
+    }
+
+    @inline(__always)
+    mutating func writeRecord<Record: FieldRecord>(_ record: Record) {
+        record.encode(to: &self)
+    }
+}
+
+extension BinaryReader {
+    @inline(__always)
+    mutating func decode<Value: FieldValue>(_ key: FieldKey, as type: Value.Type) throws(StoredFormError) -> Value {
+        try Value.read(from: &self)
+    }
+
+    @inline(__always)
+    mutating func decodeIfPresent<Value: FieldValue>(_ key: FieldKey, as type: Value.Type) throws(StoredFormError)
+        -> Value?
+    {
+        try readOptional(Value.self)
+    }
+
+    @inline(__always)
+    mutating func decode<Value: FieldValue>(_ key: FieldKey, default value: Value) throws(StoredFormError) -> Value {
+        try Value.read(from: &self)
+    }
+
+    mutating func readString() throws(StoredFormError) -> String { try string() }
+    mutating func readInteger() throws(StoredFormError) -> Int64 { try int() }
+    mutating func readBool() throws(StoredFormError) -> Bool { try bool() }
+    mutating func readTimestamp() throws(StoredFormError) -> Timestamp { try timestamp() }
+    mutating func readDay() throws(StoredFormError) -> Day { try day() }
+    mutating func readID<Entity>(_ type: Entity.Type) throws(StoredFormError) -> ID<Entity> { try id() }
+
+    mutating func readEnumeration<Value: FieldEnumeration>(_ type: Value.Type) throws(StoredFormError) -> Value {
+        if Value.isStoredByCode {
+            let code = try byte()
+            guard let value = Value(storedCode: code) else { throw failure("unknown \(Value.self) code \(code)") }
+            return value
+        }
         let name = try string()
         guard let value = Value(rawValue: name) else { throw failure("unknown value \"\(name)\"") }
         return value
     }
 
-    /// Skip an id without reading it.
-    mutating func skipID() throws(DecodingError) {
-        if binaryIDs { _ = try take(16) } else { try skipString() }
+    @inline(__always)
+    mutating func readOptional<Value: FieldValue>(_ type: Value.Type) throws(StoredFormError) -> Value? {
+        try present() ? try Value.read(from: &self) : nil
     }
 
-    /// Skip a string without building it.
-    mutating func skipString() throws(DecodingError) {
-        _ = try take(try varint())
+    mutating func readArray<Value: FieldValue>(_ type: Value.Type) throws(StoredFormError) -> [Value] {
+        let count = try varint()
+        // Every element takes at least a byte: a count beyond the bytes left is damage, not a reason to allocate.
+        guard count <= end - offset else { throw failure("an array claims \(count) elements") }
+        var values: [Value] = []
+        values.reserveCapacity(count)
+        for _ in 0..<count { values.append(try Value.read(from: &self)) }
+        return values
     }
 
-    /// Skip an optional string without building it.
-    mutating func skipOptionalString() throws(DecodingError) {
-        if try present() { try skipString() }
-    }
-}
-
-// MARK: - The domain's types
-
-extension Organization {
-    func encode(to writer: inout BinaryWriter) {
-        writer.id(id)
-        writer.string(name)
-        writer.int(Int64(settings.feedbackMinimumResponses))
-        writer.bool(settings.summaryReviewWorkflow)
-        writer.timestamp(createdAt)
-        writer.timestamp(updatedAt)
-    }
-
-    init(from reader: inout BinaryReader) throws(DecodingError) {
-        reader.what = "organization"
-        self.init(
-            id: try reader.id(), name: try reader.string(),
-            settings: Settings(
-                feedbackMinimumResponses: Int(try reader.int()), summaryReviewWorkflow: try reader.bool()),
-            createdAt: try reader.timestamp(), updatedAt: try reader.timestamp())
-    }
-}
-
-extension APIKey {
-    func encode(to writer: inout BinaryWriter) {
-        writer.id(id)
-        writer.string(name)
-        writer.varint(scopes.count)
-        for scope in scopes { writer.string(scope.rawValue) }
-        writer.optionalID(personID)
-        writer.string(secretHash)
-        writer.timestamp(createdAt)
-        writer.optionalTimestamp(revokedAt)
-    }
-
-    init(from reader: inout BinaryReader) throws(DecodingError) {
-        reader.what = "key"
-        let id: ID<APIKey> = try reader.id()
-        let name = try reader.string()
-        var scopes: [Scope] = []
-        for _ in 0..<(try reader.varint()) { scopes.append(try reader.enumeration(Scope.self)) }
-        self.init(
-            id: id, name: name, scopes: scopes, personID: try reader.optionalID(), secretHash: try reader.string(),
-            createdAt: try reader.timestamp(), revokedAt: try reader.optionalTimestamp())
-    }
-}
-
-extension Person {
-    func encode(to writer: inout BinaryWriter) {
-        writer.id(id)
-        writer.string(name)
-        writer.string(email)
-        writer.byte(role.code)
-        writer.optionalID(managerID)
-        writer.optionalString(squad)
-        writer.optionalString(reviewTemplateID)
-        writer.bool(isAdmin)
-        writer.timestamp(createdAt)
-        writer.timestamp(updatedAt)
-    }
-
-    init(from reader: inout BinaryReader) throws(DecodingError) {
-        reader.what = "person"
-        self.init(
-            id: try reader.id(), name: try reader.string(), email: try reader.string(),
-            role: try Role(code: reader.byte(), reader), managerID: try reader.optionalID(),
-            squad: try reader.optionalString(), reviewTemplateID: try reader.optionalString(),
-            isAdmin: try reader.bool(), createdAt: try reader.timestamp(), updatedAt: try reader.timestamp())
-    }
-}
-
-extension Person.Role {
-    /// The role's code in the binary form: stable, never reused.
-    var code: UInt8 {
-        switch self {
-        case .employee: return 1
-        case .lead: return 2
-        case .manager: return 3
-        case .head: return 4
-        case .executive: return 5
-        }
-    }
-
-    init(code: UInt8, _ reader: BinaryReader) throws(DecodingError) {
-        switch code {
-        case 1: self = .employee
-        case 2: self = .lead
-        case 3: self = .manager
-        case 4: self = .head
-        case 5: self = .executive
-        default: throw reader.failure("unknown role code \(code)")
-        }
-    }
-}
-
-extension Template {
-    func encode(to writer: inout BinaryWriter) {
-        writer.id(id)
-        writer.string(name)
-        writer.varint(items.count)
-        for item in items {
-            writer.id(item.id)
-            writer.string(item.area)
-            writer.string(item.label)
-            writer.bool(item.isMandatory)
-            writer.int(Int64(item.sortOrder))
-        }
-        writer.timestamp(createdAt)
-        writer.timestamp(updatedAt)
-    }
-
-    init(from reader: inout BinaryReader) throws(DecodingError) {
-        reader.what = "template"
-        let id: ID<Template> = try reader.id()
-        let name = try reader.string()
-        var items: [Item] = []
-        for _ in 0..<(try reader.varint()) {
-            items.append(
-                Item(
-                    id: try reader.id(), area: try reader.string(), label: try reader.string(),
-                    isMandatory: try reader.bool(), sortOrder: Int(try reader.int())))
-        }
-        self.init(
-            id: id, name: name, items: items, createdAt: try reader.timestamp(), updatedAt: try reader.timestamp())
-    }
-}
-
-extension Observation {
-    func encode(to writer: inout BinaryWriter) {
-        writer.id(id)
-        writer.id(employeeID)
-        writer.string(authorID)
-        writer.string(text)
-        writer.day(observedOn)
-        writer.timestamp(createdAt)
-    }
-
-    init(from reader: inout BinaryReader) throws(DecodingError) {
-        reader.what = "observation"
-        self.init(
-            id: try reader.id(), employeeID: try reader.id(), authorID: try reader.string(), text: try reader.string(),
-            observedOn: try reader.day(), createdAt: try reader.timestamp())
-    }
-}
-
-extension Objective {
-    func encode(to writer: inout BinaryWriter) {
-        writer.id(id)
-        writer.id(employeeID)
-        writer.string(authorID)
-        writer.string(title)
-        writer.optionalString(description)
-        writer.optionalDay(dueDate)
-        writer.string(status.rawValue)
-        writer.timestamp(createdAt)
-        writer.timestamp(updatedAt)
-    }
-
-    init(from reader: inout BinaryReader) throws(DecodingError) {
-        reader.what = "objective"
-        self.init(
-            id: try reader.id(), employeeID: try reader.id(), authorID: try reader.string(),
-            title: try reader.string(), description: try reader.optionalString(), dueDate: try reader.optionalDay(),
-            status: try reader.enumeration(Status.self), createdAt: try reader.timestamp(),
-            updatedAt: try reader.timestamp())
-    }
-}
-
-extension Notification {
-    func encode(to writer: inout BinaryWriter) {
-        writer.id(id)
-        writer.id(recipientID)
-        writer.string(kind.rawValue)
-        writer.string(subjectID)
-        writer.string(message)
-        writer.timestamp(createdAt)
-        writer.optionalTimestamp(readAt)
-    }
-
-    init(from reader: inout BinaryReader) throws(DecodingError) {
-        reader.what = "notification"
-        self.init(
-            id: try reader.id(), recipientID: try reader.id(), kind: try reader.enumeration(Kind.self),
-            subjectID: try reader.string(), message: try reader.string(), createdAt: try reader.timestamp(),
-            readAt: try reader.optionalTimestamp())
+    @inline(__always)
+    mutating func readRecord<Record: FieldRecord>(_ type: Record.Type) throws(StoredFormError) -> Record {
+        try Record(from: &self)
     }
 }

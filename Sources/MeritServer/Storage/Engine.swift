@@ -1,5 +1,4 @@
 import MeritDomain
-import MeritJSON
 import MeritLog
 import MeritRPC
 
@@ -32,8 +31,6 @@ final class Engine {
     private let snapshotThresholdBytes: Int
     /// The first call of the current group that changed something, for a failed commit to answer.
     private var firstChangingCall: Int?
-    /// The changes of the last `record` call.
-    private var lastRecorded: [Change] = []
     /// What recovery found when the engine opened.
     let recovery: RecoveryReport
 
@@ -62,7 +59,7 @@ final class Engine {
                             pipeline.add(event.change, sequence: event.sequence)
                         }
                     default:
-                        throw DecodingError(description: "record \(record.sequence) has unknown type \(record.type)")
+                        throw StoredFormError("record \(record.sequence) has unknown type \(record.type)")
                     }
                 })
         }
@@ -81,6 +78,7 @@ final class Engine {
                 "cut off a torn tail of \(torn.length) bytes at offset \(torn.offset) of \(torn.file)"
                     + (torn.savedAs.map { " (kept as \($0))" } ?? ""))
         }
+        for warning in report.permissionWarnings { diagnostics.log(.warning, warning) }
         for skipped in report.skippedSnapshots {
             diagnostics.log(.warning, "snapshot \(skipped) is unreadable; started from the one before it")
         }
@@ -105,31 +103,22 @@ final class Engine {
     /// A value in `0..<bound` from the (possibly seeded) generator.
     func random(below bound: Int) -> Int { ids.next(below: bound) }
 
-    /// Whether changes are refused because the log failed.
-    var storageFailure: RPCError? {
-        guard let failure = log.failure else { return nil }
-        return RPCError(.storageUnavailable, "The data directory cannot be written (\(failure)); nothing was changed.")
-    }
-
     /// Record `changes` as one transaction: build their events, buffer them in the log and apply them.
     /// `call` is the dispatcher's call number, so that a failed commit answers from the right call on.
-    func record(_ changes: [Change], actor: Principal?, call: Int?) throws(RPCError) {
-        if let failure = storageFailure { throw failure }
+    func record(_ changes: [Change], actor: Principal?, call: Int?) throws(StorageError) {
+        if let failure = log.failure { throw .unavailable("\(failure)") }
         guard !changes.isEmpty else { return }
         let time = now
         let firstSequence = state.lastEventSequence + 1
         let payload = EventCodec.encodeBinaryTransaction(
             changes, firstSequence: firstSequence, createdAt: time, actor: actor, newID: { ids.id(at: time) })
-        lastRecorded = changes
         do {
             _ = try payload.withBytes { bytes throws(LogError) in
                 try log.append(type: EventCodec.binaryTransactionRecordType, payload: bytes)
             }
         } catch {
-            if case .recordTooLarge = error {
-                throw RPCError(.validationError, "The change is too large to record (\(payload.count) bytes).")
-            }
-            throw RPCError(.storageUnavailable, "The data directory cannot be written (\(error)); nothing was changed.")
+            if case .recordTooLarge = error { throw .tooLarge(bytes: payload.count) }
+            throw .unavailable("\(error)")
         }
         storedState.beginTransaction()
         for (offset, change) in changes.enumerated() {
@@ -138,13 +127,8 @@ final class Engine {
         if firstChangingCall == nil { firstChangingCall = call ?? 0 }
     }
 
-    /// The resource after the first change of the last `record` call, as the API shows it.
-    var lastRecordedResource: JSON {
-        lastRecorded.first.map { EventCodec.resource($0) } ?? .null
-    }
-
     /// Make the group's changes durable. Returns `nil`, or the failure and the first call it takes back.
-    func commit() -> (error: RPCError, firstCall: Int)? {
+    func commit() -> (error: StorageError, firstCall: Int)? {
         guard log.pendingCount > 0 else { return nil }
         let firstCall = firstChangingCall ?? 0
         firstChangingCall = nil
@@ -153,9 +137,7 @@ final class Engine {
         } catch {
             storedState.rollBackTransaction()
             diagnostics.log(.error, "commit failed, refusing further changes: \(error)")
-            let failure = RPCError(
-                .storageUnavailable, "The data directory cannot be written (\(error)); nothing was changed.")
-            return (failure, firstCall)
+            return (.unavailable("\(error)"), firstCall)
         }
         storedState.commitTransaction()
         if log.bytesSinceSnapshot >= snapshotThresholdBytes {
@@ -182,5 +164,20 @@ final class Engine {
     deinit {
         storage.deinitialize(count: 1)
         storage.deallocate()
+    }
+}
+
+/// Why a change could not be recorded: the engine's errors, which the server maps to the wire's.
+enum StorageError: Error, CustomStringConvertible {
+    /// The log cannot be written (disk full, I/O error, an earlier failure); nothing was changed.
+    case unavailable(String)
+    /// The change is larger than a log record may be.
+    case tooLarge(bytes: Int)
+
+    var description: String {
+        switch self {
+        case .unavailable(let reason): "The data directory cannot be written (\(reason)); nothing was changed."
+        case .tooLarge(let bytes): "The change is too large to record (\(bytes) bytes)."
+        }
     }
 }

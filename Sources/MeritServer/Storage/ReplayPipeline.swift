@@ -29,10 +29,10 @@ final class ReplayPipeline: @unchecked Sendable {
     private struct Slot {
         let changes = UnsafeMutablePointer<Change>.allocate(capacity: ReplayPipeline.batchSize)
         let sequences = UnsafeMutablePointer<Int64>.allocate(capacity: ReplayPipeline.batchSize)
-        let replaced = UnsafeMutablePointer<Person>.allocate(capacity: ReplayPipeline.batchSize)
+        let replaced = UnsafeMutablePointer<Resource>.allocate(capacity: ReplayPipeline.batchSize)
         /// How many changes the slot holds (-1: the end); set by the producer before it hands the slot over.
         let count = UnsafeMutablePointer<Int>.allocate(capacity: 1)
-        /// How many people the worker left in `replaced`.
+        /// How many replaced resources the worker left in `replaced`.
         let replacedCount = UnsafeMutablePointer<Int>.allocate(capacity: 1)
 
         init() {
@@ -40,7 +40,7 @@ final class ReplayPipeline: @unchecked Sendable {
             replacedCount.initialize(to: 0)
         }
 
-        /// Free the people the worker left.
+        /// Free the replaced resources the worker left.
         func freeReplaced() {
             replaced.deinitialize(count: replacedCount.pointee)
             replacedCount.pointee = 0

@@ -2,7 +2,7 @@
 ///
 /// Ids are made in ascending order (`IDGenerator` is monotonic), so an insert is almost always an append; one
 /// that is not (an id from an earlier run with a later clock) is placed by binary search.
-public struct SortedIDs<Entity: Identified>: Sendable, RandomAccessCollection {
+public struct SortedIDs<Entity: Identified>: Sendable, Equatable, RandomAccessCollection {
     public private(set) var ids: [ID<Entity>] = []
 
     /// An empty index.

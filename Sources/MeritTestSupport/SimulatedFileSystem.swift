@@ -1,3 +1,4 @@
+import MeritLog
 import Synchronization
 
 #if canImport(Glibc)
@@ -264,6 +265,12 @@ public final class SimulatedFileSystem: FileSystem {
     }
 
     /// Lock `path` in this simulated machine; the pid written is this process's.
+    /// Everything here is private to its owner: directories 0700, files 0600.
+    public func permissions(of path: String) -> UInt32? {
+        if directories.contains(path) { return 0o700 }
+        return entries[path] == nil ? nil : 0o600
+    }
+
     public func lockExclusively(_ path: String) throws(FileSystemError) -> DirectoryLock {
         guard directories.contains(parentDirectory(of: path)) else {
             throw FileSystemError(operation: "open", path: path, errorNumber: ENOENT)
