@@ -101,3 +101,52 @@ extension Authorization {
         return manages(employee, principal: principal, in: state)
     }
 }
+
+/// The people whose performance records a principal sees: everyone, or a list.
+public enum PeopleInScope: Sendable, Equatable {
+    case everyone
+    case only([ID<Person>])
+
+    /// Whether `person` is in it.
+    public func contains(_ person: ID<Person>) -> Bool {
+        switch self {
+        case .everyone: true
+        case .only(let people): people.contains(person)
+        }
+    }
+}
+
+extension Authorization {
+    /// Who `principal` sees (the "sees" column of the contract's role table), enumerated through the indexes
+    /// rather than by testing everyone: integrations, executives and admins see everyone; a lead themself and their
+    /// squad; a manager or head themself and everyone below them; an employee themself.
+    public static func peopleInScope(of principal: Principal, in state: State) -> PeopleInScope {
+        guard let actorID = principal.personID else { return .everyone }
+        guard let actor = state.people[actorID] else { return .only([]) }
+        if actor.isAdmin || actor.role == .executive { return .everyone }
+        switch actor.role {
+        case .lead:
+            guard let squad = actor.squad else { return .only([actorID]) }
+            var members = Array(state.people.indexes.squadMembers[squad])
+            if !members.contains(actorID) { members.append(actorID) }
+            return .only(members)
+        case .manager, .head: return .only([actorID] + everyoneBelow(actorID, in: state))
+        default: return .only([actorID])
+        }
+    }
+
+    /// Whether `principal` may change `subject`'s performance records: `update:performance` and the subject in
+    /// scope.
+    public static func mayUpdate(_ subject: ID<Person>, by principal: Principal, in state: State) -> Bool {
+        effectiveScopes(of: principal, in: state).contains(.updatePerformance)
+            && canSee(subject, by: principal, in: state)
+    }
+}
+
+extension State {
+    /// `permission_denied` unless `principal` may read the event feed (`events:read`): every event of the
+    /// organization, so admins and integrations only.
+    public func authorizeEventFeed(by principal: Principal, to action: String) throws(DomainError) {
+        try Authorization.require(.eventsRead, of: principal, in: self, to: action)
+    }
+}

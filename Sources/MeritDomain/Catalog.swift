@@ -13,6 +13,10 @@ public enum ResourceKind: UInt8, CaseIterable, Sendable {
     case observation = 5
     case objective = 6
     case notification = 7
+    case cycle = 8
+    case review = 9
+    case feedbackRequest = 10
+    case summary = 11
 }
 
 extension ResourceKind {
@@ -26,6 +30,10 @@ extension ResourceKind {
         case .observation: Observation.self
         case .objective: Objective.self
         case .notification: Notification.self
+        case .cycle: ReviewCycle.self
+        case .review: Review.self
+        case .feedbackRequest: FeedbackRequest.self
+        case .summary: Summary.self
         }
     }
 }
@@ -54,6 +62,23 @@ public enum ChangeKind: UInt8, CaseIterable, Sendable {
     case objectiveCreated = 10
     case notificationCreated = 11
     case notificationRead = 12
+    case cycleCreated = 13
+    case cycleUpdated = 14
+    case cycleDeleted = 15
+    case reviewCreated = 16
+    case reviewUpdated = 17
+    case reviewCompleted = 18
+    case reviewDeleted = 19
+    case feedbackRequestCreated = 20
+    case feedbackSubmitted = 21
+    case goalOutcomeRecorded = 22
+    case summaryCreated = 23
+    case summaryUpdated = 24
+    case summarySubmitted = 25
+    case summaryApproved = 26
+    case summaryShared = 27
+    case summaryArchived = 28
+    case summaryFeedbackSubmitted = 29
 
     /// One row of the table.
     public struct Row: Sendable {
@@ -98,6 +123,23 @@ public enum ChangeKind: UInt8, CaseIterable, Sendable {
         case .objectiveCreated: Row("objective.created", .objective)
         case .notificationCreated: Row("notification.created", .notification)
         case .notificationRead: Row("notification.read", .notification)
+        case .cycleCreated: Row("cycle.created", .cycle)
+        case .cycleUpdated: Row("cycle.updated", .cycle)
+        case .cycleDeleted: Row("cycle.deleted", .cycle, .remove)
+        case .reviewCreated: Row("review.created", .review)
+        case .reviewUpdated: Row("review.updated", .review)
+        case .reviewCompleted: Row("review.completed", .review)
+        case .reviewDeleted: Row("review.deleted", .review, .remove)
+        case .feedbackRequestCreated: Row("feedback_request.created", .feedbackRequest)
+        case .feedbackSubmitted: Row("feedback.submitted", .feedbackRequest)
+        case .goalOutcomeRecorded: Row("goal.outcome_recorded", .review)
+        case .summaryCreated: Row("summary.created", .summary)
+        case .summaryUpdated: Row("summary.updated", .summary)
+        case .summarySubmitted: Row("summary.submitted", .summary)
+        case .summaryApproved: Row("summary.approved", .summary)
+        case .summaryShared: Row("summary.shared", .summary)
+        case .summaryArchived: Row("summary.archived", .summary)
+        case .summaryFeedbackSubmitted: Row("summary.feedback_submitted", .summary)
         }
     }
 }
@@ -111,6 +153,11 @@ public enum Resource: Sendable, Equatable {
     case observation(Observation)
     case objective(Objective)
     case notification(Notification)
+    case cycle(ReviewCycle)
+    // Boxed: the largest resources would otherwise make every change as large as they are.
+    indirect case review(Review)
+    indirect case feedbackRequest(FeedbackRequest)
+    indirect case summary(Summary)
 
     /// Which kind it is.
     public var kind: ResourceKind {
@@ -122,6 +169,10 @@ public enum Resource: Sendable, Equatable {
         case .observation: .observation
         case .objective: .objective
         case .notification: .notification
+        case .cycle: .cycle
+        case .review: .review
+        case .feedbackRequest: .feedbackRequest
+        case .summary: .summary
         }
     }
 
@@ -135,6 +186,10 @@ public enum Resource: Sendable, Equatable {
         case .observation(let value): value
         case .objective(let value): value
         case .notification(let value): value
+        case .cycle(let value): value
+        case .review(let value): value
+        case .feedbackRequest(let value): value
+        case .summary(let value): value
         }
     }
 
@@ -149,6 +204,10 @@ public enum Resource: Sendable, Equatable {
         case .observation(let value): value.encode(to: &encoder)
         case .objective(let value): value.encode(to: &encoder)
         case .notification(let value): value.encode(to: &encoder)
+        case .cycle(let value): value.encode(to: &encoder)
+        case .review(let value): value.encode(to: &encoder)
+        case .feedbackRequest(let value): value.encode(to: &encoder)
+        case .summary(let value): value.encode(to: &encoder)
         }
     }
 
@@ -165,6 +224,10 @@ public enum Resource: Sendable, Equatable {
         case .observation: .observation(try Observation(from: &decoder))
         case .objective: .objective(try Objective(from: &decoder))
         case .notification: .notification(try Notification(from: &decoder))
+        case .cycle: .cycle(try ReviewCycle(from: &decoder))
+        case .review: .review(try Review(from: &decoder))
+        case .feedbackRequest: .feedbackRequest(try FeedbackRequest(from: &decoder))
+        case .summary: .summary(try Summary(from: &decoder))
         }
     }
 }
@@ -212,6 +275,26 @@ extension Notification {
     public var wrapped: Resource { .notification(self) }
 }
 
+extension ReviewCycle {
+    public static var resourceKind: ResourceKind { .cycle }
+    public var wrapped: Resource { .cycle(self) }
+}
+
+extension Review {
+    public static var resourceKind: ResourceKind { .review }
+    public var wrapped: Resource { .review(self) }
+}
+
+extension FeedbackRequest {
+    public static var resourceKind: ResourceKind { .feedbackRequest }
+    public var wrapped: Resource { .feedbackRequest(self) }
+}
+
+extension Summary {
+    public static var resourceKind: ResourceKind { .summary }
+    public var wrapped: Resource { .summary(self) }
+}
+
 /// Everything the organization holds, in memory: the result of applying every event in order.
 public struct State: Sendable {
     public internal(set) var organization: Organization?
@@ -221,6 +304,10 @@ public struct State: Sendable {
     public internal(set) var observations = Table<Observation>()
     public internal(set) var objectives = Table<Objective>()
     public internal(set) var notifications = Table<Notification>()
+    public internal(set) var cycles = Table<ReviewCycle>()
+    public internal(set) var reviews = Table<Review>()
+    public internal(set) var feedbackRequests = Table<FeedbackRequest>()
+    public internal(set) var summaries = Table<Summary>()
     /// The sequence of the last event applied.
     public internal(set) var lastEventSequence: Int64 = 0
     /// What a rollback restores besides the tables, while a transaction is open.
@@ -257,26 +344,57 @@ public struct State: Sendable {
         case .notification(let value):
             guard let old = Self.apply(value, effect, to: &notifications) else { return nil }
             return .notification(old)
+        case .cycle(let value):
+            guard let old = Self.apply(value, effect, to: &cycles) else { return nil }
+            return .cycle(old)
+        case .review(let value):
+            guard let old = Self.apply(value, effect, to: &reviews) else { return nil }
+            return .review(old)
+        case .feedbackRequest(let value):
+            guard let old = Self.apply(value, effect, to: &feedbackRequests) else { return nil }
+            return .feedbackRequest(old)
+        case .summary(let value):
+            guard let old = Self.apply(value, effect, to: &summaries) else { return nil }
+            return .summary(old)
         }
     }
 
-    /// Show every table to `visitor`, in the order of their kinds.
+    /// Show every table to `visitor`, in the order of their kinds (a switch, so that a new kind without its table
+    /// here does not compile).
     public func visitTables<Visitor: TableVisitor & ~Copyable>(_ visitor: inout Visitor) {
-        visitor.visit(keys)
-        visitor.visit(people)
-        visitor.visit(templates)
-        visitor.visit(observations)
-        visitor.visit(objectives)
-        visitor.visit(notifications)
+        for kind in ResourceKind.allCases {
+            switch kind {
+            case .organization: break
+            case .key: visitor.visit(keys)
+            case .person: visitor.visit(people)
+            case .template: visitor.visit(templates)
+            case .observation: visitor.visit(observations)
+            case .objective: visitor.visit(objectives)
+            case .notification: visitor.visit(notifications)
+            case .cycle: visitor.visit(cycles)
+            case .review: visitor.visit(reviews)
+            case .feedbackRequest: visitor.visit(feedbackRequests)
+            case .summary: visitor.visit(summaries)
+            }
+        }
     }
 
     /// Hand every table to `visitor` to change.
     mutating func changeTables<Visitor: TableChanger>(_ visitor: inout Visitor) {
-        visitor.change(&keys)
-        visitor.change(&people)
-        visitor.change(&templates)
-        visitor.change(&observations)
-        visitor.change(&objectives)
-        visitor.change(&notifications)
+        for kind in ResourceKind.allCases {
+            switch kind {
+            case .organization: break
+            case .key: visitor.change(&keys)
+            case .person: visitor.change(&people)
+            case .template: visitor.change(&templates)
+            case .observation: visitor.change(&observations)
+            case .objective: visitor.change(&objectives)
+            case .notification: visitor.change(&notifications)
+            case .cycle: visitor.change(&cycles)
+            case .review: visitor.change(&reviews)
+            case .feedbackRequest: visitor.change(&feedbackRequests)
+            case .summary: visitor.change(&summaries)
+            }
+        }
     }
 }

@@ -46,3 +46,29 @@ extension String {
         return String(scalars[start...end])
     }
 }
+
+extension Validate {
+    /// Optional free text: trimmed, `nil` when empty, at most `maximum` characters, no control characters but line
+    /// breaks and tabs.
+    public static func optionalText(_ value: String?, field: String, maximum: Int) throws(DomainError) -> String? {
+        guard let value, !value.trimmingWhitespace().isEmpty else { return nil }
+        return try text(value, field: field, maximum: maximum)
+    }
+}
+
+extension Validate {
+    /// Free text: not empty after trimming, at most `maximum` characters, no control characters but line breaks
+    /// and tabs.
+    public static func text(_ value: String, field: String, maximum: Int) throws(DomainError) -> String {
+        let trimmed = value.trimmingWhitespace()
+        guard !trimmed.isEmpty else { throw DomainError.invalid(field, "must not be empty") }
+        guard trimmed.utf8.count <= maximum || trimmed.count <= maximum else {
+            throw DomainError.invalid(field, "must be at most \(maximum) characters")
+        }
+        let allowed: Set<UInt8> = [0x09, 0x0A, 0x0D]
+        guard !trimmed.utf8.contains(where: { ($0 < 0x20 && !allowed.contains($0)) || $0 == 0x7F }) else {
+            throw DomainError.invalid(field, "must not contain control characters")
+        }
+        return trimmed
+    }
+}

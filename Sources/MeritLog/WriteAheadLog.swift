@@ -139,12 +139,12 @@ public final class WriteAheadLog {
         pendingCount = 0
     }
 
-    /// Durably write a snapshot covering everything up to `lastSequence`, roll to a new segment, then delete what
-    /// no snapshot fallback can need.
+    /// Durably write a snapshot covering everything up to `lastSequence`, roll to a new segment, then delete the
+    /// snapshots no fallback needs (and, unless `LogOptions.retainsSegments`, the segments).
     ///
     /// Call with nothing pending. Kept: the two newest snapshots and every segment holding a record after the older
-    /// of them, so that if the newest snapshot is unreadable at start-up, falling back to the previous one still
-    /// finds every record it needs. Nothing is deleted before the new snapshot is durable. A failure to write the
+    /// of them (every segment, by default), so that if the newest snapshot is unreadable at start-up, falling back
+    /// to the previous one still finds every record it needs. Nothing is deleted before the new snapshot is durable. A failure to write the
     /// snapshot leaves the log usable (nothing it holds was touched); a failure to roll stops it like a failed
     /// commit.
     public func writeSnapshot(_ payload: UnsafeRawBufferPointer) throws(LogError) {
@@ -241,7 +241,7 @@ public final class WriteAheadLog {
         for snapshot in snapshots.dropLast(2) {
             removed = (try? fileSystem.removeFile(listing.path(snapshot.name))) != nil || removed
         }
-        if snapshots.count >= 2 {
+        if snapshots.count >= 2 && !options.retainsSegments {
             let covered = snapshots[snapshots.count - 2].sequence
             for (index, segment) in listing.segments.enumerated().dropLast() {
                 let path = listing.path(segment.name)

@@ -96,6 +96,9 @@ public final class Server: RequestHandler {
     /// Release the data directory.
     public func close() { engine.close() }
 
+    /// Whether every index of the state is what indexing its rows afresh gives, for tests of rollback.
+    public var stateIndexesAreConsistent: Bool { engine.state.indexesAreConsistent }
+
     /// Write a snapshot now (what `merit compact` does), for tests of start-up from a snapshot.
     public func compactForTesting() throws { try engine.snapshot() }
 
@@ -198,8 +201,23 @@ public final class Server: RequestHandler {
     }
 
     public func commit() -> CommitOutcome {
-        CommitOutcome(failure: engine.commit().map { (RPCError($0.error), $0.firstCall) })
+        if let failure = engine.commit() { return CommitOutcome(failure: (RPCError(failure.error), failure.firstCall)) }
+        guard let subscription else { return .success }
+        // Written after the group's responses, so only once the events are durable.
+        let state = engine.state
+        let notifications = engine.takeCommittedEvents().filter { subscription.contains($0.change.kind) }.map {
+            (method: "event", params: $0.json(in: state))
+        }
+        return CommitOutcome(notifications: notifications)
     }
+
+    /// The kinds of event this session receives as `event` notifications, once it has subscribed.
+    var subscription: Set<ChangeKind>? {
+        didSet { engine.collectsEvents = subscription != nil }
+    }
+
+    /// The event feed, made when first read.
+    lazy var feed = EventFeed(reader: engine.logReader)
 
     // MARK: - Helpers for handlers
 
@@ -293,11 +311,19 @@ struct Method: Sendable {
 protocol ServedResource: CatalogResource {
     /// The methods about this kind of resource.
     static var methods: [Method] { get }
+
+    /// The resource as an event of `kind` shows it in the feed: as its `get` method shows it.
+    func feedData(for kind: ChangeKind, in state: State) -> JSON
+}
+
+extension ServedResource {
+    func feedData(for kind: ChangeKind, in state: State) -> JSON { json }
 }
 
 extension Server {
-    /// The method table: the session's methods, then every served resource's, in the catalog's order.
+    /// The method table: the session's and the event feed's methods, then every served resource's, in the
+    /// catalog's order.
     static let allMethods: [Method] =
-        SessionMethods.all
+        SessionMethods.all + EventMethods.all
         + ResourceKind.allCases.flatMap { kind in (kind.type as? any ServedResource.Type)?.methods ?? [] }
 }

@@ -10,6 +10,8 @@ public struct Transcript: Sendable {
         public var request: String
         /// The response expected, or `nil` when nothing is expected.
         public var expected: JSON?
+        /// The notifications expected after it (`event`s), in order.
+        public var notifications: [JSON]
         /// The line number of the request in the file, for messages.
         public var line: Int
     }
@@ -28,27 +30,44 @@ public struct Transcript: Sendable {
     }
 
     /// Load one transcript file.
+    ///
+    /// Lines alternate: a request, then the response expected for it (`null` for none). After a response, any line
+    /// that is a JSON object with `"method": "event"` and no `id` is a further line expected from the same request: a
+    /// notification the server writes after it (clients never send a method named `event`, so this is never
+    /// ambiguous).
     public static func load(_ url: URL) throws -> Transcript {
         let text = try String(contentsOf: url, encoding: .utf8)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             .enumerated().filter { !$0.element.isEmpty }
-        guard lines.count % 2 == 0 else {
-            throw TranscriptError(message: "\(url.lastPathComponent) has an odd number of lines")
-        }
         var exchanges: [Exchange] = []
-        for pair in stride(from: 0, to: lines.count, by: 2) {
-            let expectedLine = lines[pair + 1]
-            let expected: JSON
+        var index = 0
+        func parse(_ line: (offset: Int, element: String)) throws -> JSON {
             do {
-                expected = try JSONParser.parse(expectedLine.element)
+                return try JSONParser.parse(line.element)
             } catch {
                 throw TranscriptError(
-                    message: "\(url.lastPathComponent):\(expectedLine.offset + 1): the expected line is not JSON")
+                    message: "\(url.lastPathComponent):\(line.offset + 1): the expected line is not JSON")
+            }
+        }
+        while index < lines.count {
+            let request = lines[index]
+            guard index + 1 < lines.count else {
+                throw TranscriptError(
+                    message: "\(url.lastPathComponent):\(request.offset + 1): no expected line follows")
+            }
+            let expected = try parse(lines[index + 1])
+            index += 2
+            var notifications: [JSON] = []
+            while index < lines.count, let value = try? JSONParser.parse(lines[index].element),
+                value["method"] == "event", value["id"] == nil
+            {
+                notifications.append(value)
+                index += 1
             }
             exchanges.append(
                 Exchange(
-                    request: lines[pair].element, expected: expected.isNull ? nil : expected,
-                    line: lines[pair].offset + 1))
+                    request: request.element, expected: expected.isNull ? nil : expected,
+                    notifications: notifications, line: request.offset + 1))
         }
         return Transcript(name: url.lastPathComponent, exchanges: exchanges)
     }

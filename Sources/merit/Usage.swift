@@ -12,6 +12,7 @@ enum Usage {
           verify     Check a data directory's log and snapshots; change nothing.
           repair     Keep the valid part of a damaged log and move the rest aside.
           compact    Write a snapshot so that start-up replays less.
+          call       Send one request from the shell: merit call people.list '{"role":"manager"}'.
           help       Show this help, or a command's: merit help serve.
 
         Options:
@@ -36,11 +37,34 @@ enum Usage {
           --log-level LEVEL     error, warning, info or debug (default: warning).
         """
 
-    static let demo = """
-        Usage: merit demo
+    static let call = """
+        Usage: merit call METHOD [PARAMS-JSON] [--data DIR] [--pretty] [--clock TIMESTAMP] [--seed N]
 
-        Spawn `merit serve` on a temporary data directory, drive a real session over its stdio as a client
-        would, and print every line sent (→) and received (←).
+        Send one JSON-RPC request to the data directory and print the result as JSON on stdout (indented on a
+        terminal or with --pretty), or the error on stderr. The key comes from MERIT_API_KEY. The directory must
+        not be served by another process at the same time.
+
+        Exit status: 0 success, 64 usage, 65 invalid params or request (validation_error), 66 not found
+        (not_found, method_not_found), 77 authentication (authentication_required), 1 anything else.
+
+        Example:
+          MERIT_API_KEY=mk_… merit call people.create '{"name":"Ada","email":"ada@example.org","role":"manager"}'
+        """
+
+    static let demo = """
+        Usage: merit demo [--wire]
+
+        Play a quarter of performance reviews through a real merit serve, as a client in any language would: make a
+        temporary data directory, spawn `merit serve` on it with pipes and drive it with JSON-RPC lines. The story:
+        a company of 33 people and a review template, a cycle, reviews with their KPI snapshot, live events, peer
+        feedback and its anonymized summary, self-assessment, ratings with pass/fail, the next quarter's goal
+        outcomes and history, a manager's summary shared with its employee, action items, and the event feed read
+        with a watermark. It prints the story as sentences and tables, and removes the directory at the end.
+
+        Options:
+          --wire    Also print every JSON-RPC line sent (→) and received (←), event notifications included.
+
+        Exit status: 0 when every step went as told; 1, with the failing request on stderr, otherwise.
         """
 
     static let initialize = """
@@ -84,6 +108,7 @@ enum Usage {
         case "verify": return verify
         case "repair": return repair
         case "compact": return compact
+        case "call": return call
         case "serve": return serve
         case "demo": return demo
         case "help": return overview

@@ -61,7 +61,7 @@ func main() -> Int32 {
                 writeOutput(Usage.overview)
             }
             return 0
-        case "serve", "demo", "init", "verify", "repair", "compact":
+        case "serve", "demo", "init", "verify", "repair", "compact", "call":
             if rest.contains("--help") || rest.contains("-h") {
                 writeOutput(Usage.text(for: command) ?? Usage.overview)
                 return 0
@@ -72,6 +72,7 @@ func main() -> Int32 {
             case "init": return try DataCommands.initialize(rest, environment: environment)
             case "verify": return try DataCommands.verify(rest, environment: environment)
             case "repair": return try DataCommands.repair(rest, environment: environment)
+            case "call": return try Call.run(rest, environment: environment)
             default: return try DataCommands.compact(rest, environment: environment)
             }
         default:

@@ -22,12 +22,19 @@ struct TranscriptTests {
         let merit = try SpawnedMerit.serve(try Transcript.dataDirectory(), arguments: Transcript.serveArguments)
         for exchange in transcript.exchanges {
             merit.send(exchange.request)
-            guard let expected = exchange.expected else { continue }
-            let line = try #require(merit.nextLine(), "no response to line \(exchange.line) of \(name)")
-            let actual = try JSONParser.parse(line)
-            #expect(actual == expected, "line \(exchange.line) of \(name): got \(line)")
-            try checkAgainstContract(
-                request: exchange.request, response: actual, where: "line \(exchange.line) of \(name)")
+            if let expected = exchange.expected {
+                let line = try #require(merit.nextLine(), "no response to line \(exchange.line) of \(name)")
+                let actual = try JSONParser.parse(line)
+                #expect(actual == expected, "line \(exchange.line) of \(name): got \(line)")
+                try checkAgainstContract(
+                    request: exchange.request, response: actual, where: "line \(exchange.line) of \(name)")
+            }
+            for notification in exchange.notifications {
+                let line = try #require(merit.nextLine(), "no event after line \(exchange.line) of \(name)")
+                #expect(
+                    try JSONParser.parse(line) == notification,
+                    "event after line \(exchange.line) of \(name): got \(line)")
+            }
         }
         #expect(merit.waitForExit() == 0)
         #expect(merit.remainingLines().isEmpty, "a notification in \(name) was answered")

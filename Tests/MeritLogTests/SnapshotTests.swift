@@ -91,10 +91,30 @@ struct SnapshotTests {
         #expect(reopened.report.lastSequence == 25)
     }
 
-    @Test("Old snapshots and the segments the older of the two newest covers are deleted")
-    func retention() throws {
+    @Test("By default a snapshot deletes old snapshots but keeps every segment, and starts replay after it")
+    func retainsSegments() throws {
         let fileSystem = SimulatedFileSystem()
         let recovered = try openLog(fileSystem)
+        var all: [StoredRecord] = []
+        for round in 1...4 {
+            all += try recovered.log.commitRecords(sizes: Array(repeating: 20, count: 5))
+            try recovered.log.writeSnapshot(Self.state(at: UInt64(round * 5)))
+        }
+        all += try recovered.log.commitRecords(sizes: [20])
+        recovered.log.close()
+        let listing = try LogDirectory(path: dataDirectory, fileSystem: fileSystem)
+        #expect(listing.snapshots.map(\.sequence) == [15, 20])
+        #expect(listing.segments.map(\.firstSequence) == [1, 6, 11, 16, 21])
+        let reopened = try openLog(fileSystem)
+        defer { reopened.log.close() }
+        #expect(reopened.snapshot?.sequence == 20)
+        #expect(reopened.records == Array(all.suffix(1)))
+    }
+
+    @Test("Without retaining segments, old snapshots and the segments the older of the two newest covers are deleted")
+    func retention() throws {
+        let fileSystem = SimulatedFileSystem()
+        let recovered = try openLog(fileSystem, options: LogOptions(retainsSegments: false))
         var all: [StoredRecord] = []
         for round in 1...4 {
             all += try recovered.log.commitRecords(sizes: Array(repeating: 20, count: 5))
@@ -123,7 +143,7 @@ struct SnapshotTests {
     @Test("With every snapshot unreadable and early segments deleted, the start names the missing records")
     func allSnapshotsUnreadable() throws {
         let fileSystem = SimulatedFileSystem()
-        let recovered = try openLog(fileSystem)
+        let recovered = try openLog(fileSystem, options: LogOptions(retainsSegments: false))
         for round in 1...3 {
             _ = try recovered.log.commitRecords(sizes: Array(repeating: 20, count: 5))
             try recovered.log.writeSnapshot(Self.state(at: UInt64(round * 5)))

@@ -40,6 +40,56 @@ struct ChangeKindTests {
         id: id(10), recipientID: id(3), kind: .feedbackRequested, subjectID: "frq_01M817QNM0KT2C5MS6W02NQQQQ",
         message: "Asked for feedback", createdAt: now, readAt: later)
 
+    static let cycle = ReviewCycle(
+        id: id(11), type: .annual, name: "FY 2026", periodStart: Day("2026-01-01")!, periodEnd: Day("2026-12-31")!,
+        dueDate: Day("2027-01-15")!, status: .open, createdAt: now, updatedAt: later)
+    static let review = Review(
+        id: id(12), cycleID: id(11), userID: id(3), reviewerID: id(4), status: .completed, strengths: "Ships",
+        growthAreas: nil, discussionTopics: "Career\nnext steps", reviewerNotes: "Solid", actionItems: "Mentor",
+        kpiRatings: [
+            .init(
+                id: id(13), templateItemID: id(6), area: "delivery", label: "Ships on time", isMandatory: true,
+                rating: .exceeding, notes: "Met target", sortOrder: 0),
+            .init(
+                id: id(14), templateItemID: id(7), area: "craft", label: "Reviews", isMandatory: false, rating: nil,
+                notes: nil, sortOrder: 1),
+        ],
+        goals: [
+            .init(
+                id: id(15), goal: "AI certification", successMeasures: "Certificate", supportNeeded: nil,
+                status: .notCompleted, sortOrder: 0)
+        ], kpiPassCount: 1, kpiTotalCount: 2, kpiPassed: false, completedAt: later, createdAt: now, updatedAt: later)
+    static let feedbackRequest = FeedbackRequest(
+        id: id(16), cycleID: id(11), subjectID: id(3), reviewerID: id(4), dueDate: Day("2026-04-01")!,
+        status: .submitted, requestedBy: "key_01M817QNM0KT2C5MS6W02NQQQQ", createdAt: now, submittedAt: later,
+        answers: .init(
+            areas: FeedbackRequest.Area.allCases.map { .init(rating: .achieving, comment: "On \($0.rawValue)") },
+            overallComment: "Strong"))
+
+    static let summary = Summary(
+        id: id(17), employeeID: id(3), managerID: id(4), periodStart: Day("2026-01-01")!, periodEnd: Day("2026-03-31")!,
+        body: RichTextNode(
+            type: .doc,
+            content: [
+                RichTextNode(
+                    type: .heading, attrs: .init(level: 2), content: [RichTextNode(type: .text, text: "Strengths")]),
+                RichTextNode(
+                    type: .paragraph,
+                    content: [
+                        RichTextNode(type: .text, text: "Led the launch", marks: [.init(type: .bold, attrs: nil)]),
+                        RichTextNode(
+                            type: .text, text: " (notes)",
+                            marks: [.init(type: .link, attrs: .init(href: "https://example.org"))]),
+                    ]),
+                RichTextNode(type: .paragraph, content: []), RichTextNode(type: .horizontalRule),
+            ]),
+        status: .shared, includedObservationIDs: [id(8)], includedObjectiveIDs: [id(9)], sharedAt: later,
+        approvedAt: nil, createdAt: now, updatedAt: later,
+        feedback: [
+            .init(id: id(18), kind: .clarificationRequest, comment: "Goal 2?", authorID: id(3), createdAt: later)
+        ],
+        periodEndChanges: [.init(sequence: 40, previous: Day("2026-02-28")!)])
+
     /// A sample change of every kind.
     static func sample(_ kind: ChangeKind) -> Change? {
         switch kind {
@@ -50,6 +100,13 @@ struct ChangeKindTests {
         case .observationCreated: Change(kind, observation)
         case .objectiveCreated: Change(kind, objective)
         case .notificationCreated, .notificationRead: Change(kind, notification)
+        case .cycleCreated, .cycleUpdated, .cycleDeleted: Change(kind, cycle)
+        case .reviewCreated, .reviewUpdated, .reviewCompleted, .reviewDeleted, .goalOutcomeRecorded:
+            Change(kind, review)
+        case .feedbackRequestCreated, .feedbackSubmitted: Change(kind, feedbackRequest)
+        case .summaryCreated, .summaryUpdated, .summarySubmitted, .summaryApproved, .summaryShared, .summaryArchived,
+            .summaryFeedbackSubmitted:
+            Change(kind, summary)
         }
     }
 
@@ -133,6 +190,14 @@ struct ChangeKindTests {
         #expect(Self.key.storedJSON["secret_sha256"] == .string(Self.key.secretHash))
         #expect(Self.notification.json["recipient_id"] == nil)
         #expect(Self.organization.json.objectValue?.keys == ["id", "name", "settings"])
+        #expect(Self.feedbackRequest.json["answers"] == nil)
+        #expect(Self.feedbackRequest.json["requested_by"] == nil)
+        #expect(Self.feedbackRequest.storedJSON["answers"]?["overall_comment"] == "Strong")
+        #expect(Self.summary.json["feedback"] == nil)
+        #expect(Self.summary.json["period_end_changes"] == nil)
+        // Members a rich-text node was not given stay absent; empty ones stay empty.
+        #expect(Self.summary.json["body"]?["content"]?[2] == ["type": "paragraph", "content": []])
+        #expect(Self.summary.json["body"]?["content"]?[3] == ["type": "horizontal_rule"])
     }
 
     @Test("rolling back a transaction restores every table exactly, indexes included", arguments: ChangeKind.allCases)

@@ -159,9 +159,12 @@ struct DirectoryTests {
             ])
         #expect(updated["items"]?[0]?["id"] == keptID)
         #expect(updated["items"]?[1]?["id"] != items[1]["id"])
+        // A template may have no items yet (its reviews then have no KPI rows, and do not pass).
+        #expect(try session.result("templates.create", ["name": "Empty", "items": []])["items"] == [])
         for (params, field) in [
-            (JSON.object(["name": "X", "items": []]), "items"),
-            (["name": "X", "items": [["area": "", "label": "L", "is_mandatory": true]]], "items[0].area"),
+            (
+                JSON.object(["name": "X", "items": [["area": "", "label": "L", "is_mandatory": true]]]), "items[0].area"
+            ),
             (["name": "X", "items": [["area": "a", "label": "L"]]], "items[0].is_mandatory"),
             (
                 ["name": "X", "items": [["area": "a", "label": "L", "is_mandatory": true, "weight": 2]]],
@@ -178,7 +181,7 @@ struct DirectoryTests {
                 "items": [["id": "tpi_01ARYZ6S41ZZZZZZZZZZZZZZZZ", "area": "a", "label": "b", "is_mandatory": true]],
             ])
         #expect(foreign["error"]?["data"]?["details"]?[0]?["field"] == "items[0].id")
-        #expect(try session.result("templates.list")["data"]?.arrayValue?.count == 1)
+        #expect(try session.result("templates.list")["data"]?.arrayValue?.count == 2)
     }
 
     @Test("observations and objectives check their fields")

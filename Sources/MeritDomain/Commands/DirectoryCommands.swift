@@ -61,7 +61,6 @@ extension State {
     private static func items(
         _ drafts: [TemplateItemDraft], existing: [Template.Item], newItemID: () -> ID<Template.Item>
     ) throws(DomainError) -> [Template.Item] {
-        guard !drafts.isEmpty else { throw DomainError.invalid("items", "must list at least one KPI") }
         guard drafts.count <= maximumTemplateItems else {
             throw DomainError.invalid("items", "must list at most \(maximumTemplateItems) KPIs")
         }
@@ -198,22 +197,5 @@ extension State {
         return objectives.rows(ids).filter {
             Authorization.canRead($0.employeeID, by: principal, in: self, ownRecords: true)
         }
-    }
-}
-
-extension Validate {
-    /// Free text: not empty after trimming, at most `maximum` characters, no control characters but line breaks
-    /// and tabs.
-    public static func text(_ value: String, field: String, maximum: Int) throws(DomainError) -> String {
-        let trimmed = value.trimmingWhitespace()
-        guard !trimmed.isEmpty else { throw DomainError.invalid(field, "must not be empty") }
-        guard trimmed.utf8.count <= maximum || trimmed.count <= maximum else {
-            throw DomainError.invalid(field, "must be at most \(maximum) characters")
-        }
-        let allowed: Set<UInt8> = [0x09, 0x0A, 0x0D]
-        guard !trimmed.utf8.contains(where: { ($0 < 0x20 && !allowed.contains($0)) || $0 == 0x7F }) else {
-            throw DomainError.invalid(field, "must not contain control characters")
-        }
-        return trimmed
     }
 }

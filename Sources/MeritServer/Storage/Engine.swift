@@ -25,12 +25,25 @@ final class Engine {
     }
     private let storage: UnsafeMutablePointer<State>
     private let log: WriteAheadLog
+    private let directory: String
+    private let fileSystem: any FileSystem
+    private let options: LogOptions
     private var ids: IDGenerator
     private let frozenClock: Timestamp?
+    /// What orders shuffled answers (feedback comments): the same for the same seed, so that runs under `--seed`
+    /// are reproducible, and random otherwise; never the order things were written in.
+    let shuffleKey: UInt64
     private let diagnostics: Diagnostics
     private let snapshotThresholdBytes: Int
     /// The first call of the current group that changed something, for a failed commit to answer.
     private var firstChangingCall: Int?
+    /// Whether the events of each group are kept for `committedEvents` (a session subscribed to them); otherwise
+    /// the write path builds none.
+    var collectsEvents = false
+    /// The events recorded in the current group, while `collectsEvents`.
+    private var pendingEvents: [Event] = []
+    /// The events of the last group that committed, while `collectsEvents`; emptied by reading them.
+    private(set) var committedEvents: [Event] = []
     /// What recovery found when the engine opened.
     let recovery: RecoveryReport
 
@@ -67,11 +80,20 @@ final class Engine {
         self.storage = UnsafeMutablePointer<State>.allocate(capacity: 1)
         self.storage.initialize(to: state)
         self.log = log
+        self.directory = directory
+        self.fileSystem = fileSystem
+        self.options = options
         self.recovery = report
         self.frozenClock = frozenClock
         self.diagnostics = diagnostics
         self.snapshotThresholdBytes = snapshotThresholdBytes
         self.ids = IDGenerator(seed: seed, stream: UInt64(max(0, state.lastEventSequence)))
+        if let seed {
+            self.shuffleKey = seed &* 0xD6E8_FEB8_6659_FD93 ^ 0x5851_F42D_4C95_7F2D
+        } else {
+            var system = SystemRandomNumberGenerator()
+            self.shuffleKey = system.next()
+        }
         if let torn = report.tornTail {
             diagnostics.log(
                 .warning,
@@ -110,8 +132,15 @@ final class Engine {
         guard !changes.isEmpty else { return }
         let time = now
         let firstSequence = state.lastEventSequence + 1
+        var eventIDs: [ID<Event>] = []
+        let collecting = collectsEvents
         let payload = EventCodec.encodeBinaryTransaction(
-            changes, firstSequence: firstSequence, createdAt: time, actor: actor, newID: { ids.id(at: time) })
+            changes, firstSequence: firstSequence, createdAt: time, actor: actor,
+            newID: {
+                let id: ID<Event> = ids.id(at: time)
+                if collecting { eventIDs.append(id) }
+                return id
+            })
         do {
             _ = try payload.withBytes { bytes throws(LogError) in
                 try log.append(type: EventCodec.binaryTransactionRecordType, payload: bytes)
@@ -124,7 +153,23 @@ final class Engine {
         for (offset, change) in changes.enumerated() {
             storedState.apply(change, sequence: firstSequence + Int64(offset))
         }
+        if collecting {
+            let actorID = actor.map(\.actorID)
+            for (offset, change) in changes.enumerated() {
+                pendingEvents.append(
+                    Event(
+                        id: eventIDs[offset], sequence: firstSequence + Int64(offset), createdAt: time,
+                        actorID: actorID,
+                        change: change))
+            }
+        }
         if firstChangingCall == nil { firstChangingCall = call ?? 0 }
+    }
+
+    /// The events of the last group that committed, handed over once.
+    func takeCommittedEvents() -> [Event] {
+        defer { committedEvents = [] }
+        return committedEvents
     }
 
     /// Make the group's changes durable. Returns `nil`, or the failure and the first call it takes back.
@@ -135,11 +180,17 @@ final class Engine {
         do {
             try log.commit()
         } catch {
+            // A subscriber never sees an event whose change was rolled back.
+            pendingEvents = []
             storedState.rollBackTransaction()
             diagnostics.log(.error, "commit failed, refusing further changes: \(error)")
             return (.unavailable("\(error)"), firstCall)
         }
         storedState.commitTransaction()
+        if collectsEvents {
+            committedEvents += pendingEvents
+            pendingEvents = []
+        }
         if log.bytesSinceSnapshot >= snapshotThresholdBytes {
             do {
                 try snapshot()
@@ -157,6 +208,9 @@ final class Engine {
 
     /// The last durable log sequence.
     var lastLogSequence: UInt64 { log.lastSequence }
+
+    /// The directory's path and the log's options, for reading its history (the event feed).
+    var logReader: LogReader { LogReader(directory: directory, fileSystem: fileSystem, options: options) }
 
     /// Release the directory's lock.
     func close() { log.close() }

@@ -1,5 +1,6 @@
 import MeritDomain
 import MeritJSON
+import MeritLog
 
 /// How events are written to and read from the log: one record per transaction, holding its events.
 ///
@@ -155,6 +156,28 @@ enum EventCodec {
     {
         reader.changeKind = kind
         return Change(kind: kind, decoding: try Resource.decode(kind.row.resource, from: &reader))
+    }
+
+    /// The events of a record of any type this build reads.
+    static func events(of record: LogRecord) throws(StoredFormError) -> [Event] {
+        switch record.type {
+        case binaryTransactionRecordType: return try decodeBinaryTransaction(record.payload)
+        case textIDTransactionRecordType: return try decodeBinaryTransaction(record.payload, binaryIDs: false)
+        case transactionRecordType: return try decodeTransaction(record.payload)
+        default: throw StoredFormError("record \(record.sequence) has unknown type \(record.type)")
+        }
+    }
+
+    /// The sequence of a record's first event, read from its head alone for the binary forms.
+    static func firstEventSequence(of record: LogRecord) throws(StoredFormError) -> Int64? {
+        guard record.type == binaryTransactionRecordType || record.type == textIDTransactionRecordType else {
+            return try events(of: record).first?.sequence
+        }
+        var reader = BinaryReader(record.payload)
+        guard try reader.varint() > 0 else { return nil }
+        _ = try reader.byte()
+        _ = try reader.byte()
+        return try reader.int()
     }
 
     /// The events of one transaction's JSON record (written by earlier versions).

@@ -41,3 +41,32 @@ extension StagedJSON {
         raw(maximumCount: Timestamp.maximumTextLength + 2) { Self.timestampText(timestamp, at: $0) }
     }
 }
+
+extension JSONObject {
+    /// The object with `members` added right after the member `key` (at the end when there is none), in order:
+    /// how a resource's JSON gains the names the API shows beside ids.
+    func inserting(_ members: [(String, JSON)], after key: String) -> JSONObject {
+        var result = JSONObject()
+        result.reserveCapacity(count + members.count)
+        var inserted = false
+        for (name, value) in self {
+            result.append(name, value)
+            if !inserted && name == key {
+                for (added, addedValue) in members { result.append(added, addedValue) }
+                inserted = true
+            }
+        }
+        if !inserted {
+            for (added, addedValue) in members { result.append(added, addedValue) }
+        }
+        return result
+    }
+
+    /// The object without the members named `keys`.
+    func removing(_ keys: Set<String>) -> JSONObject {
+        var result = JSONObject()
+        result.reserveCapacity(count)
+        for (name, value) in self where !keys.contains(name) { result.append(name, value) }
+        return result
+    }
+}

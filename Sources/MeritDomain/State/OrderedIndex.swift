@@ -1,0 +1,118 @@
+/// Ids ordered by a key and then by id (summaries by `period_end`): what a sorted list pages through from a cursor
+/// without sorting.
+///
+/// Held as sorted chunks of at most `chunkSize` entries, so that an insert or a removal anywhere moves at most a
+/// chunk's entries, whatever the size of the index, and a walk from any position starts with two binary searches.
+public struct OrderedIndex<Row: Identified>: Sendable, Equatable {
+    /// One entry: a key and an id.
+    public struct Entry: Sendable, Comparable {
+        public var key: Int64
+        public var id: ID<Row>
+
+        /// An entry.
+        public init(key: Int64, id: ID<Row>) {
+            self.key = key
+            self.id = id
+        }
+
+        public static func < (lhs: Entry, rhs: Entry) -> Bool { (lhs.key, lhs.id) < (rhs.key, rhs.id) }
+    }
+
+    static var chunkSize: Int { 512 }
+
+    /// Non-empty sorted chunks, each wholly before the next.
+    private var chunks: [[Entry]] = []
+    /// The number of entries.
+    public private(set) var count = 0
+
+    /// An empty index.
+    public init() {}
+
+    /// Add an entry (nothing happens if it is there already).
+    public mutating func insert(_ entry: Entry) {
+        guard !chunks.isEmpty else {
+            chunks = [[entry]]
+            count = 1
+            return
+        }
+        let chunk = chunkIndex(for: entry)
+        let position = Self.partition(chunks[chunk]) { $0 < entry }
+        if position < chunks[chunk].count && chunks[chunk][position] == entry { return }
+        chunks[chunk].insert(entry, at: position)
+        count += 1
+        if chunks[chunk].count > Self.chunkSize {
+            let upper = Array(chunks[chunk][(Self.chunkSize / 2)...])
+            chunks[chunk].removeSubrange((Self.chunkSize / 2)...)
+            chunks.insert(upper, at: chunk + 1)
+        }
+    }
+
+    /// Remove an entry if it is there.
+    public mutating func remove(_ entry: Entry) {
+        guard !chunks.isEmpty else { return }
+        let chunk = chunkIndex(for: entry)
+        let position = Self.partition(chunks[chunk]) { $0 < entry }
+        guard position < chunks[chunk].count && chunks[chunk][position] == entry else { return }
+        chunks[chunk].remove(at: position)
+        count -= 1
+        if chunks[chunk].isEmpty { chunks.remove(at: chunk) }
+    }
+
+    /// Call `body` with the entries after `bound` (all of them when `nil`), ascending, or before it, descending,
+    /// until it returns `false`.
+    public func forEach(after bound: Entry?, descending: Bool, _ body: (Entry) -> Bool) {
+        guard !chunks.isEmpty else { return }
+        if descending {
+            var chunk = chunks.count - 1
+            var position = chunks[chunk].count - 1
+            if let bound {
+                chunk = chunkIndex(for: bound)
+                position = Self.partition(chunks[chunk]) { $0 < bound } - 1
+            }
+            while chunk >= 0 {
+                while position >= 0 {
+                    if !body(chunks[chunk][position]) { return }
+                    position -= 1
+                }
+                chunk -= 1
+                if chunk >= 0 { position = chunks[chunk].count - 1 }
+            }
+        } else {
+            var chunk = 0
+            var position = 0
+            if let bound {
+                chunk = chunkIndex(for: bound)
+                position = Self.partition(chunks[chunk]) { $0 <= bound }
+            }
+            while chunk < chunks.count {
+                while position < chunks[chunk].count {
+                    if !body(chunks[chunk][position]) { return }
+                    position += 1
+                }
+                chunk += 1
+                position = 0
+            }
+        }
+    }
+
+    /// Every entry, ascending (for tests).
+    public var entries: [Entry] { chunks.flatMap { $0 } }
+
+    public static func == (lhs: OrderedIndex, rhs: OrderedIndex) -> Bool { lhs.entries == rhs.entries }
+
+    /// The chunk an entry belongs in: the last whose first entry is at or before it (the first chunk otherwise).
+    private func chunkIndex(for entry: Entry) -> Int {
+        max(0, Self.partition(chunks) { $0[0] <= entry } - 1)
+    }
+
+    /// The first position where `isBefore` stops holding (it holds for a prefix), by binary search.
+    private static func partition<Element>(_ elements: [Element], _ isBefore: (Element) -> Bool) -> Int {
+        var low = 0
+        var high = elements.count
+        while low < high {
+            let middle = (low + high) / 2
+            if isBefore(elements[middle]) { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}

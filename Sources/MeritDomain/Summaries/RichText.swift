@@ -1,0 +1,334 @@
+/// A rich-text document (ProseMirror-style JSON), as a summary's body holds it: a `doc` node whose content is
+/// block nodes, down to `text` nodes with marks.
+///
+/// Members a node was given are kept exactly (an absent `content` stays absent, an empty one stays empty), so that a
+/// body comes back exactly as it was sent. `validate` checks the grammar; `plainText` and `markdown` render it.
+public struct RichTextNode: FieldRecord {
+    /// The kinds of node.
+    public enum Kind: String, FieldEnumeration {
+        case doc, paragraph, heading
+        case bulletList = "bullet_list"
+        case orderedList = "ordered_list"
+        case listItem = "list_item"
+        case blockquote
+        case horizontalRule = "horizontal_rule"
+        case text
+
+        /// Whether the node is a block (what a document, a list item and a quote hold).
+        public var isBlock: Bool { self != .doc && self != .text && self != .listItem }
+    }
+
+    /// A node's attributes: only a heading's level.
+    public struct Attributes: FieldRecord {
+        public var level: Int?
+
+        /// Attributes.
+        public init(level: Int?) { self.level = level }
+
+        @inlinable
+        public func encode<Encoder: FieldEncoder & ~Copyable>(to encoder: inout Encoder) {
+            encoder.encodeIfPresent("level", level)
+        }
+
+        @inlinable
+        public init<Decoder: FieldDecoder>(from decoder: inout Decoder) throws(StoredFormError) {
+            self.init(level: try decoder.decodeIfPresent("level"))
+        }
+    }
+
+    /// A mark on a text node.
+    public struct Mark: FieldRecord {
+        /// The kinds of mark.
+        public enum Kind: String, FieldEnumeration {
+            case bold, italic, underline, strike, link
+        }
+
+        /// A mark's attributes: only a link's `href`.
+        public struct Attributes: FieldRecord {
+            public var href: String?
+
+            /// Attributes.
+            public init(href: String?) { self.href = href }
+
+            @inlinable
+            public func encode<Encoder: FieldEncoder & ~Copyable>(to encoder: inout Encoder) {
+                encoder.encodeIfPresent("href", href)
+            }
+
+            @inlinable
+            public init<Decoder: FieldDecoder>(from decoder: inout Decoder) throws(StoredFormError) {
+                self.init(href: try decoder.decodeIfPresent("href"))
+            }
+        }
+
+        public var type: Kind
+        public var attrs: Attributes?
+
+        /// A mark.
+        public init(type: Kind, attrs: Attributes?) {
+            self.type = type
+            self.attrs = attrs
+        }
+
+        @inlinable
+        public func encode<Encoder: FieldEncoder & ~Copyable>(to encoder: inout Encoder) {
+            encoder.encode("type", type)
+            encoder.encodeIfPresent("attrs", attrs)
+        }
+
+        @inlinable
+        public init<Decoder: FieldDecoder>(from decoder: inout Decoder) throws(StoredFormError) {
+            self.init(type: try decoder.decode("type"), attrs: try decoder.decodeIfPresent("attrs"))
+        }
+    }
+
+    public var type: Kind
+    public var attrs: Attributes?
+    public var content: [RichTextNode]?
+    public var text: String?
+    public var marks: [Mark]?
+
+    /// A node with the members it was given.
+    public init(
+        type: Kind, attrs: Attributes? = nil, content: [RichTextNode]? = nil, text: String? = nil, marks: [Mark]? = nil
+    ) {
+        self.type = type
+        self.attrs = attrs
+        self.content = content
+        self.text = text
+        self.marks = marks
+    }
+
+    @inlinable
+    public func encode<Encoder: FieldEncoder & ~Copyable>(to encoder: inout Encoder) {
+        encoder.encode("type", type)
+        encoder.encodeIfPresent("attrs", attrs)
+        encoder.encodeIfPresent("content", content)
+        encoder.encodeIfPresent("text", text)
+        encoder.encodeIfPresent("marks", marks)
+    }
+
+    @inlinable
+    public init<Decoder: FieldDecoder>(from decoder: inout Decoder) throws(StoredFormError) {
+        self.init(
+            type: try decoder.decode("type"), attrs: try decoder.decodeIfPresent("attrs"),
+            content: try decoder.decodeIfPresent("content"), text: try decoder.decodeIfPresent("text"),
+            marks: try decoder.decodeIfPresent("marks"))
+    }
+}
+
+// MARK: - The grammar
+
+extension RichTextNode {
+    /// The most bytes a body may take written as compact JSON (256 KB).
+    public static let maximumBytes = 262_144
+
+    /// Check that `self`, found at `path` (`body`), is a document of the grammar: a `doc` of blocks (paragraph,
+    /// heading with `attrs.level` 1–3, bullet_list and ordered_list of list_items, list_item and blockquote of
+    /// blocks, horizontal_rule), paragraphs and headings of `text` nodes with marks bold, italic, underline,
+    /// strike and link (with `attrs.href`). The error names the offending member's path.
+    public func validateDocument(path: String) throws(DomainError) {
+        guard type == .doc else {
+            throw DomainError.invalid(
+                "\(path).type", "must be 'doc' at the top of a rich-text body, not '\(type.rawValue)'")
+        }
+        try validate(path: path)
+    }
+
+    private func validate(path: String) throws(DomainError) {
+        try checkMembers(path: path)
+        switch type {
+        case .doc, .blockquote, .listItem:
+            try checkChildren(path: path, required: type != .doc, what: "block nodes") { $0.isBlock }
+        case .bulletList, .orderedList:
+            try checkChildren(path: path, required: true, what: "list_item nodes") { $0 == .listItem }
+        case .paragraph, .heading:
+            try checkChildren(path: path, required: false, what: "text nodes") { $0 == .text }
+        case .horizontalRule:
+            break
+        case .text:
+            try checkText(path: path)
+        }
+    }
+
+    /// Only the members the node's kind has: `attrs` on a heading, `content` on containers, `text` and `marks`
+    /// on text.
+    private func checkMembers(path: String) throws(DomainError) {
+        let container = type != .text && type != .horizontalRule
+        if attrs != nil, type != .heading {
+            throw DomainError.invalid("\(path).attrs", "is not allowed on a \(type.rawValue) node")
+        }
+        if content != nil, !container {
+            throw DomainError.invalid("\(path).content", "is not allowed on a \(type.rawValue) node")
+        }
+        if type != .text {
+            if text != nil { throw DomainError.invalid("\(path).text", "is only allowed on a text node") }
+            if marks != nil { throw DomainError.invalid("\(path).marks", "are only allowed on a text node") }
+        }
+        if type == .heading {
+            guard let level = attrs?.level else {
+                throw DomainError.invalid("\(path).attrs.level", "is required on a heading (1, 2 or 3)")
+            }
+            guard (1...3).contains(level) else {
+                throw DomainError.invalid("\(path).attrs.level", "must be 1, 2 or 3, not \(level)")
+            }
+        }
+    }
+
+    private func checkChildren(
+        path: String, required: Bool, what: String, allowed: (Kind) -> Bool
+    ) throws(DomainError) {
+        guard let content else {
+            if required { throw DomainError.invalid("\(path).content", "is required on a \(type.rawValue) node") }
+            return
+        }
+        if required && content.isEmpty {
+            throw DomainError.invalid("\(path).content", "must hold at least one node in a \(type.rawValue)")
+        }
+        for (offset, child) in content.enumerated() {
+            let childPath = "\(path).content[\(offset)]"
+            guard allowed(child.type) else {
+                throw DomainError.invalid(
+                    "\(childPath).type",
+                    "is '\(child.type.rawValue)', but a \(type.rawValue) holds only \(what)")
+            }
+            try child.validate(path: childPath)
+        }
+    }
+
+    private func checkText(path: String) throws(DomainError) {
+        guard let text, !text.isEmpty else {
+            throw DomainError.invalid("\(path).text", "is required on a text node and must not be empty")
+        }
+        var seen: Set<Mark.Kind> = []
+        for (offset, mark) in (marks ?? []).enumerated() {
+            let markPath = "\(path).marks[\(offset)]"
+            guard seen.insert(mark.type).inserted else {
+                throw DomainError.invalid("\(markPath).type", "repeats the mark \(mark.type.rawValue)")
+            }
+            if mark.type == .link {
+                guard let href = mark.attrs?.href, !href.isEmpty else {
+                    throw DomainError.invalid("\(markPath).attrs.href", "is required on a link mark")
+                }
+            } else if mark.attrs != nil {
+                throw DomainError.invalid("\(markPath).attrs", "is only allowed on a link mark")
+            }
+        }
+    }
+}
+
+// MARK: - Renderings
+
+extension RichTextNode {
+    /// The document as plain text: blocks separated by a blank line, list items as `- ` or `1. `, quotes indented
+    /// by `> `, a rule as `---`; marks dropped (a link shows its address after its text).
+    public var plainText: String {
+        render(Plain()).joined(separator: "\n")
+    }
+
+    /// The document as Markdown (CommonMark with `~~strike~~` and `<u>underline</u>`).
+    public var markdown: String {
+        render(Markdown()).joined(separator: "\n")
+    }
+
+    private func render(_ style: some RenderingStyle) -> [String] {
+        switch type {
+        case .doc, .listItem:
+            return Self.blocks(content ?? [], style)
+        case .paragraph:
+            return [inline(style)]
+        case .heading:
+            return [style.heading(level: attrs?.level ?? 1) + inline(style)]
+        case .blockquote:
+            return Self.blocks(content ?? [], style).map { $0.isEmpty ? ">" : "> " + $0 }
+        case .horizontalRule:
+            return ["---"]
+        case .bulletList, .orderedList:
+            var lines: [String] = []
+            for (offset, item) in (content ?? []).enumerated() {
+                let marker = type == .bulletList ? "- " : "\(offset + 1). "
+                let indent = String(repeating: " ", count: marker.count)
+                for (index, line) in item.render(style).enumerated() {
+                    lines.append(index == 0 ? marker + line : (line.isEmpty ? "" : indent + line))
+                }
+            }
+            return lines
+        case .text:
+            return [style.text(self)]
+        }
+    }
+
+    /// Blocks one after another, with a blank line between them.
+    private static func blocks(_ nodes: [RichTextNode], _ style: some RenderingStyle) -> [String] {
+        var lines: [String] = []
+        for node in nodes {
+            if !lines.isEmpty { lines.append("") }
+            lines += node.render(style)
+        }
+        return lines
+    }
+
+    private func inline(_ style: some RenderingStyle) -> String {
+        (content ?? []).map { style.text($0) }.joined()
+    }
+}
+
+private protocol RenderingStyle {
+    func heading(level: Int) -> String
+    func text(_ node: RichTextNode) -> String
+}
+
+private struct Plain: RenderingStyle {
+    func heading(level: Int) -> String { "" }
+
+    func text(_ node: RichTextNode) -> String {
+        let text = node.text ?? ""
+        if let link = node.marks?.first(where: { $0.type == .link })?.attrs?.href, link != text {
+            return "\(text) (\(link))"
+        }
+        return text
+    }
+}
+
+private struct Markdown: RenderingStyle {
+    func heading(level: Int) -> String { String(repeating: "#", count: level) + " " }
+
+    func text(_ node: RichTextNode) -> String {
+        var text = Self.escaped(node.text ?? "")
+        let kinds = Set((node.marks ?? []).map(\.type))
+        if kinds.contains(.bold) { text = "**\(text)**" }
+        if kinds.contains(.italic) { text = "*\(text)*" }
+        if kinds.contains(.strike) { text = "~~\(text)~~" }
+        if kinds.contains(.underline) { text = "<u>\(text)</u>" }
+        if let href = node.marks?.first(where: { $0.type == .link })?.attrs?.href {
+            text = "[\(text)](\(href.replacingSpacesAndParentheses))"
+        }
+        return text
+    }
+
+    /// Text with the characters Markdown gives meaning to escaped.
+    static func escaped(_ text: String) -> String {
+        var result = ""
+        for character in text {
+            if "\\`*_[]<>~#|".contains(character) { result.append("\\") }
+            result.append(character)
+        }
+        return result
+    }
+}
+
+extension String {
+    /// An address safe inside `( )`: spaces and parentheses percent-encoded.
+    fileprivate var replacingSpacesAndParentheses: String {
+        var result = ""
+        for character in self {
+            switch character {
+            case " ": result += "%20"
+            case "(": result += "%28"
+            case ")": result += "%29"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+}
