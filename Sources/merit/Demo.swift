@@ -1,140 +1,368 @@
 import Foundation
+import MeritDomain
 import MeritJSON
 import MeritRPC
 import MeritServer
 
-/// `merit demo`: a real session end to end. It spawns `merit serve` on a temporary data directory, exactly as a
-/// client in another language would, and prints every line it sends and receives.
+/// `merit demo`: a quarter of performance reviews played through a real `merit serve`.
+///
+/// The demo makes a temporary data directory, spawns `merit serve` on it with pipes and drives it with JSON-RPC lines,
+/// exactly as a client in another language would; the story itself is `DemoStory`. Every answer is checked: a request
+/// that fails unexpectedly stops the demo with exit status 1 and the request's error on stderr.
 enum Demo {
+    /// The frozen "now" of the story, so that its dates make sense and its output is the same on every run.
+    static let clock = "2026-04-15T09:00:00Z"
+    /// The seed of ids and shuffles, for the same reason. (`--seed` makes keys predictable: the directory is
+    /// temporary and removed at the end.)
+    static let seed: UInt64 = 7
+
     static func run(_ arguments: [String]) throws(UsageError) -> Int32 {
-        let reader = ArgumentReader(arguments, command: "demo", usage: Usage.demo)
+        var reader = ArgumentReader(arguments, command: "demo", usage: Usage.demo)
+        let wire = reader.flag("--wire")
         try reader.finish()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "merit-demo-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: directory) }
         do {
-            return try runScenario()
+            try play(in: directory.path, wire: wire)
+            return 0
         } catch {
             writeError("merit demo: \(error)")
             return 1
         }
     }
 
-    /// The server under demonstration, over pipes.
-    ///
-    /// It reads with `availableData`, which blocks until the server writes; `finish()` closes stdin and waits.
-    final class Client {
-        let process = Process()
-        let input = Pipe()
-        let output = Pipe()
-        var pending = Data()
-
-        init(data: URL, apiKey: String? = nil) throws {
-            process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-            process.arguments = ["serve", "--data", data.path]
-            if let apiKey {
-                var environment = ProcessInfo.processInfo.environment
-                environment["MERIT_API_KEY"] = apiKey
-                process.environment = environment
-            }
-            process.standardInput = input
-            process.standardOutput = output
-            try process.run()
+    /// Initialize the directory, spawn the server, play the story and end the session.
+    static func play(in directory: String, wire: Bool) throws {
+        guard let frozenClock = Timestamp(rfc3339: clock) else {
+            throw DemoFailure("the demo's clock \(clock) is not a timestamp")
         }
-
-        /// Send one line and, unless it is a notification, print and return the response.
-        @discardableResult
-        func exchange(_ line: String, expectsResponse: Bool = true, quiet: Bool = false) -> JSON? {
-            writeOutput("→ \(line)")
-            input.fileHandleForWriting.write(Data((line + "\n").utf8))
-            guard expectsResponse else { return nil }
-            while true {
-                if let newline = pending.firstIndex(of: 0x0A) {
-                    let response = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
-                    pending.removeSubrange(pending.startIndex...newline)
-                    writeOutput(quiet ? "← (\(response.utf8.count) bytes)\n" : "← \(response)\n")
-                    return try? JSONParser.parse(response)
-                }
-                let chunk = output.fileHandleForReading.availableData
-                if chunk.isEmpty { return nil }
-                pending.append(chunk)
-            }
+        let created = try Administration.initialize(
+            directory: directory, organizationName: "Acme Corp", frozenClock: frozenClock, seed: seed,
+            diagnostics: Diagnostics(level: .warning))
+        let output = DemoOutput()
+        output.paragraph(
+            "merit demo plays a quarter of performance reviews at Acme Corp through a real merit serve, over JSON-RPC "
+                + "on its stdin and stdout, as a program in any language would. The clock is frozen at \(clock).")
+        output.paragraph(
+            "`merit init --org \"Acme Corp\"` created the organization \(created.organizationID) and its admin key "
+                + "in a temporary data directory.")
+        let client = try DemoClient(
+            arguments: ["serve", "--data", directory, "--clock", clock, "--seed", String(seed)],
+            wire: wire ? output : nil)
+        let story = DemoStory(client: client, output: output, apiKey: created.apiKey)
+        do {
+            try story.play()
+        } catch {
+            client.terminate()
+            throw error
         }
+        let status = try client.finish()
+        guard status == 0 else { throw DemoFailure("merit serve exited with status \(status) after exit") }
+        output.paragraph(
+            "The session ends with shutdown and the exit notification; merit serve exited with status 0, and the "
+                + "temporary data directory is removed. `merit demo --wire` shows every JSON-RPC line of this story.")
+    }
+}
 
-        /// End of input: the server answers what it read and exits.
-        func finish() {
-            try? input.fileHandleForWriting.close()
-            process.waitUntilExit()
+/// Why the demo stopped: a request that failed, an answer that was not what the story expected, or a server that went
+/// away.
+struct DemoFailure: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) { self.description = description }
+}
+
+/// A JSON-RPC error answer, as the server sent it.
+struct RPCErrorAnswer: Error, CustomStringConvertible {
+    /// The method that was called.
+    var method: String
+    /// The request's id, which `--wire` shows.
+    var id: Int64
+    /// `error.data.code`, such as `validation_error`.
+    var code: String
+    /// `error.message`.
+    var message: String
+
+    var description: String { "\(method) (request \(id)) failed with \(code): \(message)" }
+}
+
+/// A JSON-RPC 2.0 client of a spawned `merit serve`: one request line out, lines in until its response, with the
+/// `event` notifications that arrive in between kept in a queue.
+///
+/// It reads with blocking `read(2)` calls on the demo's own thread: requests go one at a time, so there is always an
+/// answer on its way when it reads.
+final class DemoClient {
+    private let process = Process()
+    private let input = Pipe()
+    private let output = Pipe()
+    private var buffer: [UInt8] = []
+    private var nextID: Int64 = 1
+    /// Where `--wire` prints each line sent and received, or `nil`.
+    private let wire: DemoOutput?
+    /// The `event` notifications received and not yet taken, oldest first.
+    private var events: [JSON] = []
+
+    /// Spawn this same binary with `arguments` (`serve …`), its stdin and stdout on pipes and its stderr on ours.
+    init(arguments: [String], wire: DemoOutput?) throws {
+        self.wire = wire
+        let linuxSelf = "/proc/self/exe"
+        if FileManager.default.fileExists(atPath: linuxSelf) {
+            process.executableURL = URL(fileURLWithPath: linuxSelf)
+        } else if let executable = Bundle.main.executableURL {
+            process.executableURL = executable
+        } else {
+            throw DemoFailure("cannot find the merit executable to spawn")
+        }
+        process.arguments = arguments
+        // The session authenticates with initialize {api_key}; a MERIT_API_KEY or MERIT_DATA of the user's shell must
+        // not reach the server.
+        process.environment = ProcessInfo.processInfo.environment.filter { name, _ in
+            !name.hasPrefix("MERIT_") || name == "MERIT_LOG_LEVEL"
+        }
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+    }
+
+    /// The process id of the server.
+    var processIdentifier: Int32 { process.processIdentifier }
+
+    /// Call `method` with `params`, as the person `actor` (`_meta.actor`) when one is given, and return the result;
+    /// an error answer throws `RPCErrorAnswer`.
+    @discardableResult
+    func call(_ method: String, _ params: JSONObject = JSONObject(), as actor: String? = nil) throws -> JSON {
+        let id = nextID
+        nextID += 1
+        var params = params
+        if let actor { params["_meta"] = ["actor": .string(actor)] }
+        let request: JSON = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method), "params": .object(params)]
+        try send(request.jsonText)
+        while true {
+            let message = try receive()
+            if message["id"] == nil, message["method"]?.stringValue == "event" {
+                events.append(message["params"] ?? .null)
+                continue
+            }
+            guard message["id"]?.intValue == id else {
+                throw DemoFailure("\(method): expected the response to request \(id), received \(message.jsonText)")
+            }
+            if let error = message["error"] {
+                throw RPCErrorAnswer(
+                    method: method, id: id, code: error["data"]?["code"]?.stringValue ?? "?",
+                    message: error["message"]?.stringValue ?? error.jsonText)
+            }
+            guard let result = message["result"] else {
+                throw DemoFailure("\(method): the response has neither result nor error: \(message.jsonText)")
+            }
+            return result
         }
     }
 
-    static func runScenario() throws -> Int32 {
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("merit-demo-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: data) }
-        let diagnostics = Diagnostics(level: .warning)
-        let created = try Administration.initialize(
-            directory: data.path, organizationName: "Acme Corp", frozenClock: nil, seed: nil, diagnostics: diagnostics)
-        writeOutput(
-            """
-            merit demo: `merit init --org "Acme Corp" --data \(data.path)` created \(created.organizationID)
-            and its admin key. Now spawning `merit serve --data \(data.path)` and talking JSON-RPC over its stdio.
+    /// Call `method` expecting it to be refused with `code`, and return the error's message; success or another
+    /// error is a failure of the demo.
+    func refusal(_ method: String, _ params: JSONObject = JSONObject(), as actor: String? = nil, code: String)
+        throws -> String
+    {
+        do {
+            try call(method, params, as: actor)
+        } catch let answer as RPCErrorAnswer where answer.code == code {
+            return answer.message
+        }
+        throw DemoFailure("\(method) succeeded, but the story expected it to be refused with \(code)")
+    }
 
-            """)
-        var client = try Client(data: data)
-        writeOutput("# Domain methods need an authenticated session.")
-        client.exchange(#"{"jsonrpc":"2.0","id":1,"method":"organization.get"}"#)
-        writeOutput("# Open the session with the admin key.")
-        let session = client.exchange(
-            #"{"jsonrpc":"2.0","id":2,"method":"initialize","params":{"client_info":{"name":"demo","version":"1"},"#
-                + #""api_key":"\#(created.apiKey)"}}"#)
-        writeOutput("# Ask the server what it offers: rpc.discover returns the OpenRPC document.")
-        let document = client.exchange(#"{"jsonrpc":"2.0","id":3,"method":"rpc.discover"}"#, quiet: true)
-        let names = document?["result"]?["methods"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
-        writeOutput("  methods: \(names.joined(separator: ", "))\n")
-        client.exchange(#"{"jsonrpc":"2.0","id":4,"method":"organization.get"}"#)
-        writeOutput("# Create a key for a reporting integration; its secret is shown this once.")
-        let key = client.exchange(
-            #"{"jsonrpc":"2.0","id":5,"method":"keys.create","params":{"name":"warehouse","#
-                + #""scopes":["events:read","summaries:read"]}}"#)
-        writeOutput("# Build the directory: a manager and a report.")
-        let manager = client.exchange(
-            #"{"jsonrpc":"2.0","id":51,"method":"people.create","params":{"name":"Mo Manager","#
-                + #""email":"mo@acme.example","role":"manager"}}"#)
-        let managerID = manager?["result"]?["id"]?.stringValue ?? ""
-        let report = client.exchange(
-            #"{"jsonrpc":"2.0","id":52,"method":"people.create","params":{"name":"Eve Engineer","#
-                + #""email":"eve@acme.example","role":"employee","squad":"core","manager_id":"\#(managerID)"}}"#)
-        let reportID = report?["result"]?["id"]?.stringValue ?? ""
-        writeOutput("# Act as the manager for one request (_meta.actor, allowed by act_as) to record an observation.")
-        client.exchange(
-            #"{"jsonrpc":"2.0","id":53,"method":"observations.create","params":{"employee_id":"\#(reportID)","#
-                + #""text":"Led the incident review calmly.","observed_on":"2026-04-10","#
-                + #""_meta":{"actor":"\#(managerID)"}}}"#)
-        writeOutput("# The report cannot see observations about themself: they are for managers.")
-        client.exchange(
-            #"{"jsonrpc":"2.0","id":54,"method":"observations.list","params":{"_meta":{"actor":"\#(reportID)"}}}"#)
-        writeOutput("# A batch: two requests and a notification; the notification gets no answer.")
-        client.exchange(
-            #"[{"jsonrpc":"2.0","id":6,"method":"keys.list"},{"jsonrpc":"2.0","method":"$/ping"},"#
-                + #"{"jsonrpc":"2.0","id":7,"method":"$/ping"}]"#)
-        writeOutput("# Mistakes are answered with errors that say what to fix, and the server keeps serving.")
-        client.exchange(#"{"jsonrpc":"2.0","id":8,"method":"keys.create","params":{"name":"x","scopes":["root"]}}"#)
-        client.exchange(#"{"jsonrpc":"2.0","id":9,"method":"performance.cycles.lst"}"#)
-        client.exchange(#"{"jsonrpc":"2.0","id":10,"method":"#)
-        writeOutput("# Close the session.")
-        client.exchange(#"{"jsonrpc":"2.0","id":11,"method":"shutdown"}"#)
-        client.exchange(#"{"jsonrpc":"2.0","method":"exit"}"#, expectsResponse: false)
-        client.process.waitUntilExit()
-        let firstStatus = client.process.terminationStatus
+    /// The event notifications received so far and not yet taken, oldest first.
+    func takeEvents() -> [JSON] {
+        defer { events.removeAll() }
+        return events
+    }
 
-        writeOutput("# Start again on the same directory: every acknowledged change is still there.")
-        client = try Client(data: data, apiKey: created.apiKey)
-        let keyID = key?["result"]?["id"]?.stringValue ?? ""
-        client.exchange(#"{"jsonrpc":"2.0","id":12,"method":"keys.revoke","params":{"id":"\#(keyID)"}}"#)
-        let listed = client.exchange(#"{"jsonrpc":"2.0","id":13,"method":"keys.list"}"#)
-        client.finish()
-        let version = session?["result"]?["server_info"]?["version"]?.stringValue ?? "?"
-        let survived = listed?["result"]?["data"]?.arrayValue?.count == 2
-        writeOutput(
-            "merit \(version): both sessions ended with status \(firstStatus) and \(client.process.terminationStatus).")
-        return firstStatus == 0 && client.process.terminationStatus == 0 && session?["result"] != nil && survived
-            ? 0 : 1
+    /// End the session as a polite client does: `shutdown`, then the `exit` notification; wait for the process and
+    /// return its exit status.
+    func finish() throws -> Int32 {
+        try call("shutdown")
+        try send(#"{"jsonrpc":"2.0","method":"exit"}"#)
+        try? input.fileHandleForWriting.close()
+        // Whatever still arrives (nothing should) is read to the end, so that the server never blocks on a full pipe.
+        while (try? receive()) != nil {}
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Stop the server after a failure: close its input, which ends it.
+    func terminate() {
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
+
+    private func send(_ line: String) throws {
+        wire?.line("→ \(line)")
+        do {
+            try input.fileHandleForWriting.write(contentsOf: Data((line + "\n").utf8))
+        } catch {
+            throw DemoFailure("merit serve stopped reading its input: \(error)")
+        }
+    }
+
+    /// The next message from the server, parsed.
+    private func receive() throws -> JSON {
+        let line = try readLine()
+        wire?.line("← \(line)")
+        do {
+            return try JSONParser.parse(line)
+        } catch {
+            throw DemoFailure("merit serve wrote a line that is not JSON (\(error)): \(line)")
+        }
+    }
+
+    private func readLine() throws -> String {
+        let descriptor = output.fileHandleForReading.fileDescriptor
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            if let newline = buffer.firstIndex(of: 0x0A) {
+                let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                buffer.removeSubrange(...newline)
+                return line
+            }
+            let count = chunk.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else {
+                process.waitUntilExit()
+                throw DemoFailure("merit serve closed its output (exit status \(process.terminationStatus))")
+            }
+            buffer.append(contentsOf: chunk[..<count])
+        }
+    }
+}
+
+/// The demo's stdout: sections, wrapped paragraphs, aligned tables and, with `--wire`, the raw lines.
+final class DemoOutput {
+    /// How wide a paragraph may run, indentation included.
+    let width = 100
+    /// The indentation of everything inside a section.
+    let indent = "   "
+
+    /// A section's title, numbered when it is a step of the story, after a blank line.
+    func section(_ number: Int?, _ title: String) {
+        writeOutput("\n" + (number.map { "\($0). " } ?? "") + title)
+    }
+
+    /// A paragraph of prose, wrapped at `width` and indented.
+    func paragraph(_ text: String) {
+        writeOutput(Self.wrap(text, width: width, indent: indent).joined(separator: "\n"))
+    }
+
+    /// A table whose columns are as wide as their widest cell; `rightAligned` are the columns of numbers.
+    func table(_ headers: [String], _ rows: [[String]], rightAligned: Set<Int> = []) {
+        writeOutput(Self.table(headers, rows, rightAligned: rightAligned, indent: indent + "  "))
+    }
+
+    /// Text that is already laid out, indented.
+    func block(_ lines: [String]) {
+        writeOutput(lines.map { $0.isEmpty ? "" : indent + "  " + $0 }.joined(separator: "\n"))
+    }
+
+    /// One raw line, as it is (`--wire`).
+    func line(_ text: String) {
+        writeOutput(text)
+    }
+
+    /// `text` broken into lines of at most `width` characters (a longer word keeps its own line), each indented.
+    static func wrap(_ text: String, width: Int, indent: String, hangingIndent: String? = nil) -> [String] {
+        var lines: [String] = []
+        var current = indent
+        var currentIsEmpty = true
+        for word in text.split(separator: " ", omittingEmptySubsequences: true) {
+            if !currentIsEmpty && current.count + 1 + word.count > width {
+                lines.append(current)
+                current = hangingIndent ?? indent
+                currentIsEmpty = true
+            }
+            current += (currentIsEmpty ? "" : " ") + word
+            currentIsEmpty = false
+        }
+        if !currentIsEmpty { lines.append(current) }
+        return lines
+    }
+
+    /// The table as text: a header, a rule and the rows.
+    static func table(_ headers: [String], _ rows: [[String]], rightAligned: Set<Int>, indent: String) -> String {
+        var widths = headers.map(\.count)
+        for row in rows {
+            for (column, cell) in row.enumerated() where column < widths.count {
+                widths[column] = max(widths[column], cell.count)
+            }
+        }
+        func render(_ cells: [String]) -> String {
+            let padded = cells.enumerated().map { column, cell in
+                let padding = String(repeating: " ", count: max(0, widths[column] - cell.count))
+                if rightAligned.contains(column) { return padding + cell }
+                return column == cells.count - 1 ? cell : cell + padding
+            }
+            return indent + padded.joined(separator: "  ")
+        }
+        let rule = indent + widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ")
+        return ([render(headers), rule] + rows.map(render)).joined(separator: "\n")
+    }
+}
+
+/// A summary's rich-text body (`{type: "doc", content: […]}`) as plain text for a terminal, rendered from its JSON as
+/// any client would: headings underlined, paragraphs wrapped, list items bulleted, links followed by their address.
+enum RichTextRenderer {
+    /// The lines of `document`, at most `width` characters wide.
+    static func lines(_ document: JSON, width: Int) -> [String] {
+        blocks(document["content"]?.arrayValue ?? [], width: width)
+    }
+
+    private static func blocks(_ nodes: [JSON], width: Int) -> [String] {
+        var lines: [String] = []
+        for node in nodes {
+            let rendered = block(node, width: width)
+            guard !rendered.isEmpty else { continue }
+            if !lines.isEmpty { lines.append("") }
+            lines += rendered
+        }
+        return lines
+    }
+
+    private static func block(_ node: JSON, width: Int) -> [String] {
+        let content = node["content"]?.arrayValue ?? []
+        switch node["type"]?.stringValue {
+        case "heading":
+            let text = inline(content)
+            let level = node["attrs"]?["level"]?.intValue ?? 1
+            return [text, String(repeating: level == 1 ? "═" : "─", count: text.count)]
+        case "paragraph":
+            return DemoOutput.wrap(inline(content), width: width, indent: "")
+        case "bullet_list", "ordered_list":
+            let ordered = node["type"]?.stringValue == "ordered_list"
+            var lines: [String] = []
+            for (offset, item) in content.enumerated() {
+                let marker = ordered ? "\(offset + 1). " : "• "
+                let hanging = String(repeating: " ", count: marker.count)
+                let inner = blocks(item["content"]?.arrayValue ?? [], width: width - marker.count)
+                for (index, line) in inner.enumerated() {
+                    lines.append(index == 0 ? marker + line : line.isEmpty ? "" : hanging + line)
+                }
+            }
+            return lines
+        case "blockquote":
+            return blocks(content, width: width - 2).map { "│ " + $0 }
+        case "horizontal_rule":
+            return [String(repeating: "─", count: min(width, 20))]
+        default:
+            return []
+        }
+    }
+
+    /// The text of inline nodes; a link's address follows its text in parentheses.
+    private static func inline(_ nodes: [JSON]) -> String {
+        nodes.map { node in
+            let text = node["text"]?.stringValue ?? ""
+            let link = node["marks"]?.arrayValue?.first { $0["type"]?.stringValue == "link" }
+            if let href = link?["attrs"]?["href"]?.stringValue { return "\(text) (\(href))" }
+            return text
+        }.joined()
     }
 }

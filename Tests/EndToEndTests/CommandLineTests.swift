@@ -69,13 +69,117 @@ struct CommandLineTests {
 
 @Suite("merit demo")
 struct DemoTests {
-    @Test("runs a real session against a spawned server and prints the transcript")
-    func demo() throws {
+    /// The output with each run of whitespace made one space, so that what is asserted does not depend on where
+    /// paragraphs wrap or how wide table columns are.
+    static func prose(_ text: String) -> String {
+        text.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
+    }
+
+    @Test("plays a quarter through a spawned server, tells each step and exits 0")
+    func story() throws {
         let result = try runMerit(["demo"])
         #expect(result.status == 0, "stderr: \(result.error)")
-        #expect(result.output.contains(#"→ {"jsonrpc":"2.0","id":2,"method":"initialize""#))
-        #expect(result.output.contains(#"← {"jsonrpc":"2.0","id":2,"result":{"protocol_version":"2026-11-01""#))
-        #expect(result.output.contains(#""code":"authentication_required""#))
-        #expect(result.output.contains("both sessions ended with status 0 and 0"))
+        #expect(result.error.isEmpty)
+        let text = Self.prose(result.output)
+        let steps: [(step: String, sentences: [String])] = [
+            ("session", ["domain methods are refused", "initialize with the admin key opens it: merit 0."]),
+            (
+                "company",
+                [
+                    "with 5 KPIs (2 of them mandatory), then 33 people", "payments Dana Reyes Ravi Patel 6",
+                    "people.list {role: manager} finds 4 managers",
+                ]
+            ),
+            ("cycle", ["cycles.list shows Dana 0 cycles. Priya opens it, and Dana sees 1."]),
+            (
+                "reviews",
+                [
+                    "for each of her 10 direct reports", "1 performance Delivery on commitments yes —",
+                    "total 10, self_assessment 10, completed 0",
+                ]
+            ),
+            ("subscription", ["The session calls events.subscribe"]),
+            (
+                "feedback",
+                [
+                    "created 5 of total_peers 5",
+                    #"gets only {"sufficient":false,"response_count":2,"minimum_required":3}"#,
+                    "With 4 responses the summary is sufficient", "communication · 2 2 ·",
+                    "• overall: Always willing to help.", "Eli himself may not read it",
+                ]
+            ),
+            (
+                "pass/fail",
+                [
+                    "Eli Novak, Q4 2025 4 of 5 80% all passed true",
+                    "Maya Lopez, Q4 2025 4 of 5 80% 1 not passed false",
+                    "Noah Berg, Q4 2025 3 of 5 60% all passed false",
+                    "rates Eli's Q4 2025 KPIs and completes the review: 4 of 5 KPIs passed (80%), every mandatory KPI "
+                        + "passed → passed.",
+                    "→ failed: Delivery on commitments is mandatory and was rated partially achieving.",
+                    "3 of 5 KPIs passed (60%), every mandatory KPI passed → failed: 60% is below 75%.",
+                    "The cycle now counts 3 completed of 10 reviews.",
+                ]
+            ),
+            (
+                "next quarter",
+                [
+                    "its previous_reviews holds his completed Q4 2025 review with the 2 goals he set",
+                    "Ship the payments retry service completed",
+                    "Mentor Zoe through her first on-call rotation not completed",
+                    "Q4 2025 2025-10-01 – 2025-12-31 4 of 5 1 2 1 1", "Q1 2026 2026-01-01 – 2026-03-31 5 of 5 1 1 0 0",
+                ]
+            ),
+            (
+                "summary",
+                [
+                    "Until it is shared Eli cannot see it",
+                    "Dana submits it (pending_review), Hana approves it (approved)",
+                    "Message: Let's talk it through in our 1:1 on Thursday.", "Eli Novak, Q1 2026 ──",
+                    "• Shipped the refund flow", "engineering writing guide (https://handbook.acme.example/writing)",
+                    "Eli acknowledges it (summaries.feedback, kind acknowledgment)",
+                ]
+            ),
+            ("action items", ["Dana Reyes (manager) 7 0 0 1", "Zoe Clarke (employee) 0 1 1 1"]),
+            (
+                "event feed",
+                [
+                    "events.list reads the durable feed from sequence 0, 100 events a page: 2 pages",
+                    "returns only what is new: 1 new event.",
+                    "feedback.submitted by Zoe Clarke: feedback on Eli Novak, submitted",
+                    "review.completed by Dana Reyes: Eli Novak's review in Q4 2025, 4 of 5 KPIs, passed",
+                    "merit serve exited with status 0",
+                ]
+            ),
+        ]
+        for (step, sentences) in steps {
+            for sentence in sentences {
+                #expect(text.contains(sentence), "the \(step) step does not say: \(sentence)")
+            }
+        }
+        #expect(!result.output.contains("→ {"), "without --wire no JSON-RPC line is printed")
+    }
+
+    @Test("--wire also prints every line sent and received, event notifications included")
+    func wire() throws {
+        let result = try runMerit(["demo", "--wire"])
+        #expect(result.status == 0, "stderr: \(result.error)")
+        let lines = result.output.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix(#"→ {"jsonrpc":"2.0","id":2,"method":"initialize""#) })
+        #expect(
+            lines.contains { $0.hasPrefix(#"← {"jsonrpc":"2.0","id":2,"result":{"protocol_version":"2026-11-01""#) })
+        #expect(lines.contains { $0.hasPrefix(#"← {"jsonrpc":"2.0","method":"event","params":{"id":"evt_"#) })
+        #expect(lines.contains { $0 == #"→ {"jsonrpc":"2.0","method":"exit"}"# })
+        let requests = lines.filter { $0.hasPrefix(#"→ {"jsonrpc":"2.0","id":"#) }.count
+        let responses = lines.filter { $0.hasPrefix(#"← {"jsonrpc":"2.0","id":"#) }.count
+        #expect(requests > 100 && requests == responses, "\(requests) requests, \(responses) responses")
+        #expect(Self.prose(result.output).contains("every mandatory KPI passed → passed."), "the story is told too")
+    }
+
+    @Test("demo --help shows its usage")
+    func help() throws {
+        let result = try runMerit(["demo", "--help"])
+        #expect(result.status == 0)
+        #expect(result.output.contains("Usage: merit demo [--wire]"))
     }
 }
