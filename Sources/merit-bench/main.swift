@@ -2,7 +2,8 @@ import Foundation
 
 /// merit-bench: measures Merit against baselines run on the same machine in the same run.
 ///
-/// Usage: merit-bench [codec|transport|storage|writes|replay|directory|all] [--merit PATH] [--events N]
+/// Usage: merit-bench [codec|transport|storage|writes|replay|directory|performance|summaries|all] [--merit PATH]
+///   [--events N]
 /// Build in release for meaningful figures: swift run -c release merit-bench
 var arguments = Array(CommandLine.arguments.dropFirst())
 var events = 1_000_000
@@ -18,7 +19,9 @@ if let index = arguments.firstIndex(of: "--merit"), index + 1 < arguments.count 
     arguments.removeSubrange(index...index + 1)
 }
 let suites = arguments.isEmpty ? ["all"] : arguments
-let known = ["codec", "transport", "storage", "writes", "replay", "directory", "all"]
+let known = [
+    "codec", "transport", "storage", "writes", "replay", "directory", "performance", "summaries", "all",
+]
 if let unknown = suites.first(where: { !known.contains($0) }) {
     FileHandle.standardError.write(Data("merit-bench: unknown benchmark '\(unknown)'; use \(known)\n".utf8))
     exit(64)
@@ -42,4 +45,14 @@ if suites.contains("storage") || suites.contains("all") {
 if suites.contains("directory") || suites.contains("all") {
     try DirectoryBenchmark.run(
         merit: meritPath, people: Int(ProcessInfo.processInfo.environment["MERIT_BENCH_PEOPLE"] ?? "") ?? 100_000)
+}
+if suites.contains("performance") || suites.contains("all") {
+    try PerformanceBenchmark.run(
+        merit: meritPath,
+        people: Int(ProcessInfo.processInfo.environment["MERIT_BENCH_PERFORMANCE_PEOPLE"] ?? "") ?? 10_000)
+}
+if suites.contains("summaries") || suites.contains("all") {
+    try SummariesBenchmark.run(
+        merit: meritPath,
+        summaries: Int(ProcessInfo.processInfo.environment["MERIT_BENCH_SUMMARIES"] ?? "") ?? 1_000_000)
 }
