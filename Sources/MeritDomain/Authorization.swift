@@ -46,11 +46,17 @@ extension Authorization {
     /// sees themself and everyone below them in the manager chain; an employee sees themself.
     public static func canSee(_ target: ID<Person>, by principal: Principal, in state: State) -> Bool {
         guard let actorID = principal.personID else { return true }
-        guard let actor = state.people[actorID], let person = state.people[target] else { return false }
+        guard let actor = state.people[actorID] else { return false }
+        return canSee(target, byPerson: actor, in: state)
+    }
+
+    /// Whether `actor` sees `target`'s performance records, by role alone.
+    public static func canSee(_ target: ID<Person>, byPerson actor: Person, in state: State) -> Bool {
+        guard let person = state.people[target] else { return false }
         if actor.isAdmin || actor.role == .executive || actor.id == person.id { return true }
         switch actor.role {
         case .lead: return actor.squad != nil && actor.squad == person.squad
-        case .manager, .head: return isBelow(person.id, actorID, in: state)
+        case .manager, .head: return isBelow(person.id, actor.id, in: state)
         default: return false
         }
     }

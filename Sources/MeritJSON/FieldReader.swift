@@ -118,6 +118,10 @@ public struct FieldReader {
     public let path: String
     /// Which members were read, by position: a bit set, so that reading allocates nothing for small objects.
     @usableFromInline var readMembers: [UInt64]
+    /// Whether `optional` and `nested` refuse an explicit `null` instead of reading it as absent: set by updates,
+    /// where `null` would otherwise look like "clear this" and silently change nothing. Members that may be
+    /// cleared are read with `update`. Nested readers inherit it.
+    public var refusesNull = false
 
     /// A reader over `value`, which must be an object; `nil` (absent params) reads as an empty object.
     public init(_ value: JSON?, path: String = "") throws(FieldError) {
@@ -153,11 +157,15 @@ public struct FieldReader {
         return try Value.read(value, field: name(key))
     }
 
-    /// The value of `key`, or `nil` when it is absent or `null`.
+    /// The value of `key`, or `nil` when it is absent or `null` (with `refusesNull`, `null` is an error).
     @inlinable public mutating func optional<Value: JSONReadable>(_ key: String, as type: Value.Type = Value.self)
         throws(FieldError) -> Value?
     {
-        guard let value = take(key), !value.isNull else { return nil }
+        guard let value = take(key) else { return nil }
+        if value.isNull {
+            if refusesNull { throw nullRefused(key) }
+            return nil
+        }
         return try Value.read(value, field: name(key))
     }
 
@@ -172,8 +180,19 @@ public struct FieldReader {
 
     /// A reader for the nested object at `key`, or `nil` when it is absent or `null`.
     public mutating func nested(_ key: String) throws(FieldError) -> FieldReader? {
-        guard let value = take(key), !value.isNull else { return nil }
-        return try FieldReader(value, path: name(key) + ".")
+        guard let value = take(key) else { return nil }
+        if value.isNull {
+            if refusesNull { throw nullRefused(key) }
+            return nil
+        }
+        var reader = try FieldReader(value, path: name(key) + ".")
+        reader.refusesNull = refusesNull
+        return reader
+    }
+
+    /// The error for an explicit `null` where a value cannot be cleared.
+    @usableFromInline func nullRefused(_ key: String) -> FieldError {
+        FieldError(field: name(key), problem: "cannot be null; leave it out to keep the current value")
     }
 
     /// Mark `key` as known without reading it (for members another layer handles, such as `_meta`).

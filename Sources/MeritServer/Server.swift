@@ -203,8 +203,17 @@ public final class Server: RequestHandler {
     public func commit() -> CommitOutcome {
         if let failure = engine.commit() { return CommitOutcome(failure: (RPCError(failure.error), failure.firstCall)) }
         guard let subscription else { return .success }
-        // Written after the group's responses, so only once the events are durable.
         let state = engine.state
+        // The session's key must still read the feed: re-authenticating with a key without events:read, or the
+        // key's revocation, ends the subscription.
+        guard let keyID = authenticatedKey, let key = state.keys[keyID], key.isActive,
+            Authorization.effectiveScopes(of: Principal(key: key), in: state).contains(.eventsRead)
+        else {
+            _ = engine.takeCommittedEvents()
+            self.subscription = nil
+            return .success
+        }
+        // Written after the group's responses, so only once the events are durable.
         let notifications = engine.takeCommittedEvents().filter { subscription.contains($0.change.kind) }.map {
             (method: "event", params: $0.json(in: state))
         }

@@ -158,6 +158,37 @@ struct EventFeedTests {
         #expect(all[1]["params"]?["type"] == "template.created")
     }
 
+    @Test("re-authenticating with a key without events:read, or revoking the key, ends the subscription")
+    func subscriptionEndsWithTheRight() throws {
+        let org = try PerformanceOrganization()
+        let session = org.session
+        let create = { (name: String) in
+            session.requestLine(
+                "people.create", ["name": .string(name), "email": .string("\(name)@a.example"), "role": "employee"])
+        }
+        _ = try org.result("events.subscribe")
+        #expect(session.send(lines: [create("a")]).count == 2)
+        let writer = try #require(
+            try org.result("keys.create", ["name": "writer", "scopes": ["directory:read", "directory:write"]])["key"])
+        _ = try session.result("initialize", ["api_key": writer])
+        #expect(session.send(lines: [create("b")]).count == 1)
+        // Back with the admin key, the subscription is gone: subscribing again is needed.
+        _ = try session.result("initialize", ["api_key": .string(session.apiKey)])
+        #expect(session.send(lines: [create("c")]).count == 1)
+        // A subscribed key that is revoked stops receiving events too, from its own revocation's on.
+        let reader = try org.result(
+            "keys.create",
+            ["name": "reader", "scopes": ["events:read", "directory:read", "directory:write", "keys:manage"]])
+        _ = try session.result("initialize", ["api_key": try #require(reader["key"])])
+        _ = try session.result("events.subscribe")
+        #expect(session.send(lines: [create("d")]).count == 2)
+        let revoked = session.send(lines: [session.requestLine("keys.revoke", ["id": try #require(reader["id"])])])
+        #expect(revoked.count == 1)
+        #expect(revoked.first?["result"]?["id"] == reader["id"])
+        _ = try session.result("initialize", ["api_key": .string(session.apiKey)])
+        #expect(try Self.walk(org, types: ["key.revoked"]).count == 1)
+    }
+
     @Test("a subscriber never sees an event whose change was rolled back")
     func rolledBack() throws {
         let org = try PerformanceOrganization()

@@ -51,11 +51,13 @@ struct SummaryMatrixTests {
                 "body": body("x"),
             ]
         } else if row.method != "summaries.list" {
+            // Written by an executive who is none of the actors, so that no actor reads it as its author.
+            try org.add("W", "executive")
             let id = try #require(
                 try org.result(
                     "summaries.create",
                     [
-                        "employee_id": org.id(target), "manager_id": org.id("S"), "period_start": "2026-01-01",
+                        "employee_id": org.id(target), "manager_id": org.id("W"), "period_start": "2026-01-01",
                         "period_end": "2026-03-31", "body": body("x"),
                     ])["id"])
             params["id"] = id

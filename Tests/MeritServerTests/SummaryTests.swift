@@ -107,6 +107,23 @@ struct SummaryCreationTests {
     }
 
     @Test(
+        "manager_id names someone who could write the summary (not the employee, an employee, a lead, or someone without the employee in scope): 422, nothing created",
+        arguments: [("G", "G"), ("G", "S"), ("G", "L"), ("G", "M"), ("E", "N"), ("E", "H2")])
+    func managerMustBeAnAuthor(employee: String, manager: String) throws {
+        let org = try PerformanceOrganization()
+        let error = try org.error(
+            "summaries.create",
+            [
+                "employee_id": org.id(employee), "manager_id": org.id(manager), "period_start": "2026-01-01",
+                "period_end": "2026-03-31", "body": body("x"),
+            ])
+        #expect(error["data"]?["code"] == "unprocessable")
+        #expect(error["data"]?["details"]?[0]?["field"] == "manager_id")
+        #expect(error["message"]?.stringValue?.hasPrefix("manager_id \(org.people[manager]!) is ") == true)
+        #expect(try org.result("summaries.list")["data"] == [])
+    }
+
+    @Test(
         "every validation rule of the seed: 400 naming the field, and nothing created",
         arguments: [
             ("missing period_start", "period_start"), ("missing body", "body"), ("bad date", "period_end"),
@@ -251,6 +268,20 @@ struct SummaryLifecycleTests {
         }
         let bad = try org.error("summaries.update", ["id": .string(id), "period_start": "2026-04-01"], as: "M")
         #expect(bad["data"]?["details"]?[0]?["field"] == "period_end")
+        // A date in the future is a 400 before anything else is looked at: the same for someone who cannot see
+        // the summary, and for a summary that no longer accepts updates.
+        for actor in ["M", "N"] {
+            let future = try org.error("summaries.update", ["id": .string(id), "period_end": "2026-04-16"], as: actor)
+            #expect(future["data"]?["code"] == "validation_error")
+            #expect(future["data"]?["details"]?[0]?["field"] == "period_end")
+        }
+        // An update cannot clear a member that cannot be null: null is refused, not read as absent.
+        for member in ["body", "period_start", "period_end", "included_observation_ids"] {
+            let null = try org.error("summaries.update", ["id": .string(id), .init(member): .null], as: "M")
+            #expect(null["data"]?["code"] == "validation_error")
+            #expect(null["data"]?["details"]?[0]?["field"] == .string(member))
+            #expect(null["message"] == .string("\(member) cannot be null; leave it out to keep the current value."))
+        }
         #expect(try org.result("summaries.get", ["id": .string(id)]) == updated)
         _ = try org.result("summaries.submit", ["id": .string(id)], as: "M")
         #expect(org.outcome("summaries.update", ["id": .string(id), "body": body("Still")], as: "M") == "ok")
@@ -340,6 +371,8 @@ struct SummaryLifecycleTests {
         let long = try org.error(
             "summaries.share", ["id": .string(id), "message": .string(String(repeating: "x", count: 1001))], as: "M")
         #expect(long["data"]?["details"]?[0]?["field"] == "message")
+        let control = try org.error("summaries.share", ["id": .string(id), "message": "Line one\u{07}two"], as: "M")
+        #expect(control["data"]?["details"]?[0]?["field"] == "message")
         #expect(try fixture.status(id) == "approved")
         let shared = try org.result(
             "summaries.share", ["id": .string(id), "message": "Happy to chat tomorrow."], as: "M")

@@ -105,7 +105,8 @@ extension State {
             throw DomainError.invalid(
                 "manager_id", "is required: \(employee.name) has no manager of record and the key acts as nobody")
         }
-        guard people[manager] != nil else { throw Self.unknownPerson(manager, field: "manager_id") }
+        guard let author = people[manager] else { throw Self.unknownPerson(manager, field: "manager_id") }
+        if managerID != nil { try checkSummaryAuthor(author, of: employee) }
         try checkIncluded(observationIDs, objectiveIDs)
         let summary = Summary(
             id: id, employeeID: employeeID, managerID: manager, periodStart: periodStart, periodEnd: periodEnd,
@@ -118,9 +119,7 @@ extension State {
     public func updateSummary(id: ID<Summary>, _ edit: SummaryEdit, now: Timestamp, by principal: Principal)
         throws(DomainError) -> Changed<Summary>
     {
-        if let start = edit.periodStart, let end = edit.periodEnd {
-            try Self.checkSummaryPeriod(start: start, end: end, today: now.day)
-        }
+        try Self.checkSummaryPeriod(start: edit.periodStart, end: edit.periodEnd, today: now.day)
         try edit.body?.validateDocument(path: "body")
         try Self.checkIncludedCount(edit.includedObservationIDs?.count ?? 0, edit.includedObjectiveIDs?.count ?? 0)
         var summary = try writableSummary(id, by: principal)
@@ -154,8 +153,11 @@ extension State {
         id: ID<Summary>, _ action: SummaryAction, now: Timestamp, notificationID: ID<Notification>,
         by principal: Principal
     ) throws(DomainError) -> Changed<Summary> {
-        if case .share(_, let message?) = action, message.count > Self.maximumShareMessage {
-            throw DomainError.invalid("message", "must be at most \(Self.maximumShareMessage) characters")
+        var action = action
+        if case .share(let notify, let message) = action {
+            action = .share(
+                notifyEmployee: notify,
+                message: try Validate.optionalText(message, field: "message", maximum: Self.maximumShareMessage))
         }
         var summary = try writableSummary(id, by: principal)
         let workflow = organization?.settings.summaryReviewWorkflow ?? false
@@ -189,7 +191,7 @@ extension State {
             let author =
                 principal.personID.flatMap { people[$0] }?.name ?? people[summary.managerID]?.name ?? "Your manager"
             var text = "\(author) shared your summary for \(summary.periodStart) to \(summary.periodEnd)."
-            if let message = message?.trimmingWhitespace(), !message.isEmpty { text += " Message: \(message)" }
+            if let message { text += " Message: \(message)" }
             changes.append(
                 Change(
                     .notificationCreated,
@@ -347,12 +349,32 @@ extension State {
         return summary
     }
 
-    /// Valid, ordered, not in the future.
-    private static func checkSummaryPeriod(start: Day, end: Day, today: Day) throws(DomainError) {
-        guard start <= today else { throw DomainError.invalid("period_start", "(\(start)) is in the future") }
-        guard end <= today else { throw DomainError.invalid("period_end", "(\(end)) is in the future") }
-        guard end >= start else {
+    /// Not in the future, and ordered when both are known.
+    private static func checkSummaryPeriod(start: Day?, end: Day?, today: Day) throws(DomainError) {
+        if let start, start > today { throw DomainError.invalid("period_start", "(\(start)) is in the future") }
+        if let end, end > today { throw DomainError.invalid("period_end", "(\(end)) is in the future") }
+        if let start, let end, end < start {
             throw DomainError.invalid("period_end", "(\(end)) is before period_start (\(start))")
+        }
+    }
+
+    /// A `manager_id` given at creation names someone who could write this summary themself: not the employee,
+    /// with a role that writes summaries, and seeing the employee. Else anyone named would gain read and write
+    /// access to it (`unprocessable` on `manager_id`).
+    private func checkSummaryAuthor(_ author: Person, of employee: Person) throws(DomainError) {
+        let problem: String?
+        if author.id == employee.id {
+            problem = "is the employee the summary is about"
+        } else if !Authorization.rights(of: author).contains(.summariesWrite) {
+            let role = author.role == .employee ? "an employee" : "a \(author.role.rawValue)"
+            problem = "is \(author.name), \(role), who does not write summaries"
+        } else if !Authorization.canSee(employee.id, byPerson: author, in: self) {
+            problem = "is \(author.name), who does not have \(employee.name) in their scope"
+        } else {
+            problem = nil
+        }
+        if let problem {
+            throw DomainError(.unprocessable(field: "manager_id"), "manager_id \(author.id) \(problem).")
         }
     }
 

@@ -24,4 +24,11 @@ enum NotificationMethods {
 
 extension Notification: ServedResource {
     static var methods: [Method] { NotificationMethods.all }
+
+    /// As `notifications.list` shows it, with `recipient_id` after `id`: a feed reader delivering notifications
+    /// (by mail, say) needs to know to whom.
+    func feedData(for kind: ChangeKind, in state: State) -> JSON {
+        guard case .object(let object) = json else { return json }
+        return .object(object.inserting([("recipient_id", JSON(recipientID))], after: "id"))
+    }
 }

@@ -11,6 +11,7 @@ enum OrganizationMethods {
     }
 
     static let update = Method("organization.update", access: .authenticated) { server, params in
+        params.refusesNull = true
         let name = try params.optional("name", as: String.self)
         var minimum: Int?
         var workflow: Bool?

@@ -16,6 +16,7 @@ enum PeopleMethods {
     }
 
     static let update = Method("people.update", access: .authenticated) { server, params, result in
+        params.refusesNull = true
         let id: ID<Person> = try params.id("id")
         let draft = try readDraft(&params, creating: false)
         try params.finish()

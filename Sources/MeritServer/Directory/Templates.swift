@@ -19,6 +19,7 @@ enum TemplateMethods {
     }
 
     static let update = Method("templates.update", access: .authenticated) { server, params in
+        params.refusesNull = true
         let id: ID<Template> = try params.id("id")
         let name = try params.optional("name", as: String.self)
         let items = try params.optional("items", as: [JSON].self).map { try readItems($0, allowIDs: true) }

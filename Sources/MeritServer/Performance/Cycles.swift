@@ -38,6 +38,7 @@ enum CycleMethods {
     }
 
     static let update = Method("performance.cycles.update", access: .authenticated) { server, params in
+        params.refusesNull = true
         let id: ID<ReviewCycle> = try params.id("id")
         let name = try params.optional("name", as: String.self)
         let periodStart = try params.optionalDay("period_start")

@@ -38,6 +38,7 @@ enum ReviewMethods {
     }
 
     static let update = Method("performance.reviews.update", access: .authenticated) { server, params in
+        params.refusesNull = true
         let id: ID<Review> = try params.id("id")
         var edit = ReviewEdit()
         edit.status = try params.optionalEnumeration("status", Review.Status.self)

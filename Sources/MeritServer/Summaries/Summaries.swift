@@ -82,6 +82,7 @@ enum SummaryMethods {
     }
 
     static let update = Method("summaries.update", access: .authenticated) { server, params in
+        params.refusesNull = true
         let id: ID<Summary> = try params.id("id")
         for fixed in ["employee_id", "manager_id"] where try params.optional(fixed, as: JSON.self) != nil {
             throw DomainError.invalid(fixed, "cannot be changed after creation; create a new summary instead")

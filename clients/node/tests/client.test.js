@@ -348,3 +348,26 @@ test('Merit.init creates an organization', TIMEOUT, async (t) => {
     SpawnFailed,
   );
 });
+
+test('the real feed: events.subscribe, then each change arrives as an event after its response; events.list pages it', TIMEOUT, async (t) => {
+  const { merit } = await open(t);
+  assert.deepEqual(await merit.events.subscribe({ types: ['person.created', 'cycle.created'] }), { subscribed: true });
+  const iterator = merit.events()[Symbol.asyncIterator]();
+  const ada = await merit.people.create({ name: 'Ada', email: 'ada@example.org', role: 'manager' });
+  const cycle = await merit.performance.cycles.create({
+    name: 'Q1 2026', type: 'quarterly', period_start: '2026-01-01', period_end: '2026-03-31',
+  });
+  const first = (await iterator.next()).value;
+  assert.equal(first.type, 'person.created');
+  assert.deepEqual(first.data, ada);
+  const second = (await iterator.next()).value;
+  assert.equal(second.type, 'cycle.created');
+  assert.equal(second.data.id, cycle.id);
+  assert.equal(second.sequence, first.sequence + 1);
+  await iterator.return();
+  // The durable feed holds the same events, and a watermark continues exactly after them.
+  const page = await merit.events.list({ after: first.sequence - 1, limit: 2 });
+  assert.deepEqual(page.data, [first, second]);
+  assert.equal(page.next_after, second.sequence);
+  assert.deepEqual((await merit.events.list({ after: page.next_after })).data, []);
+});

@@ -265,3 +265,20 @@ def test_a_line_too_long_fails_its_own_call(org):
 def test_unicode_round_trips(merit):
     person = merit.people.create(name="Zoë 李 \u2028 🎉", email="zoe@example.org", role="employee")
     assert merit.people.get(id=person["id"])["name"] == "Zoë 李 \u2028 🎉"
+
+
+def test_the_real_feed_subscribe_then_list(merit):
+    assert merit.events.subscribe(types=["person.created", "cycle.created"]) == {"subscribed": True}
+    ada = merit.people.create(name="Ada", email="ada@example.org", role="manager")
+    cycle = merit.performance.cycles.create(name="Q1 2026", type="quarterly", period_start="2026-01-01",
+                                            period_end="2026-03-31")
+    first = merit.next_event(timeout=10)
+    second = merit.next_event(timeout=10)
+    assert first.type == "person.created" and first.data == ada
+    assert second.type == "cycle.created" and second.data["id"] == cycle["id"]
+    assert second.sequence == first.sequence + 1
+    # The durable feed holds the same events, and a watermark continues exactly after them.
+    page = merit.events.list(after=first.sequence - 1, limit=2)
+    assert page["data"] == [first, second]
+    assert page["next_after"] == second.sequence
+    assert merit.events.list(after=page["next_after"])["data"] == []
