@@ -66,6 +66,33 @@ public struct Table<Row: TableRow>: Sendable {
     /// The rows of `ids` that exist, in their order.
     public func rows(_ ids: some Sequence<ID<Row>>) -> [Row] { ids.compactMap { rows[$0] } }
 
+    /// Call `body` with each row of `ids` that exists, in their order, where it lies: a query that reads a field
+    /// or two of many rows copies none of them.
+    public func forEachRow(_ ids: some Sequence<ID<Row>>, _ body: (Row) -> Void) {
+        for id in ids {
+            if let position = rows.index(forKey: id) { body(rows.values[position]) }
+        }
+    }
+
+    /// The rows of `ids` that exist and satisfy `isIncluded`, in their order: each is tested where it lies and
+    /// copied only when it is included.
+    public func rows(_ ids: some Sequence<ID<Row>>, where isIncluded: (Row) -> Bool) -> [Row] {
+        var found: [Row] = []
+        forEachRow(ids) { row in
+            if isIncluded(row) { found.append(row) }
+        }
+        return found
+    }
+
+    /// The number of rows of `ids` that exist and satisfy `isCounted`, tested where they lie.
+    public func count(_ ids: some Sequence<ID<Row>>, where isCounted: (Row) -> Bool) -> Int {
+        var count = 0
+        forEachRow(ids) { row in
+            if isCounted(row) { count += 1 }
+        }
+        return count
+    }
+
     /// Store `row`, replacing the one with its id; returns the row it replaced.
     @discardableResult
     public mutating func write(_ row: consuming Row) -> Row? {
