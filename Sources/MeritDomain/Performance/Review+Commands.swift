@@ -238,7 +238,7 @@ extension State {
     {
         if let cycleID { _ = try visibleCycle(cycleID, by: principal) }
         try Authorization.require(.viewPerformance, of: principal, in: self, to: "read reviews")
-        // Only the reviews listed are copied: the indexes narrow them down to the cycle, the status is tested in place.
+        // The indexes narrow the reviews down to the cycle before any is read; the status is tested as each is read.
         switch Authorization.peopleInScope(of: principal, in: self) {
         case .everyone:
             let ids = cycleID.map { reviews.indexes.byCycle[$0] } ?? reviews.ids
@@ -384,7 +384,7 @@ extension State {
         guard let cycle = cycles[review.cycleID] else {
             return ReviewDetail(review: review, previousReviews: [], kpiAggregation: nil)
         }
-        // The previous reviews are chosen by id; only those are copied.
+        // The previous reviews are chosen by id; only those are kept.
         let completed = completedReviewIDs(of: review.userID).filter { $0.review != review.id }
         switch cycle.type {
         case .quarterly:
@@ -424,8 +424,8 @@ extension State {
         completedReviewIDs(of: person).compactMap { entry in reviews[entry.review].map { ($0, entry.cycle) } }
     }
 
-    /// The ids of `person`'s completed reviews with their cycles, in the same order, read from the reviews where they
-    /// lie.
+    /// The ids of `person`'s completed reviews with their cycles, in the same order: what a detail chooses its
+    /// previous reviews from, keeping none of the reviews it reads.
     private func completedReviewIDs(of person: ID<Person>) -> [(review: ID<Review>, cycle: ReviewCycle)] {
         var completed: [(review: ID<Review>, cycleID: ID<ReviewCycle>, completedAt: Timestamp)] = []
         reviews.forEachRow(reviews.indexes.bySubject[person]) { review in
