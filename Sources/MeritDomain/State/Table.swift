@@ -66,6 +66,36 @@ public struct Table<Row: TableRow>: Sendable {
     /// The rows of `ids` that exist, in their order.
     public func rows(_ ids: some Sequence<ID<Row>>) -> [Row] { ids.compactMap { rows[$0] } }
 
+    /// Call `body` with each row of `ids` that exists, in their order, keeping none of them: a query that reads a
+    /// field or two of many rows builds no array of them. (Reading a row from the dictionary still copies it, a
+    /// retain of each of its strings and arrays; `Dictionary` has no borrowing accessor.)
+    public func forEachRow(_ ids: some Sequence<ID<Row>>, _ body: (Row) -> Void) {
+        for id in ids {
+            if let position = rows.index(forKey: id) { body(rows.values[position]) }
+        }
+    }
+
+    /// The rows of `ids` that exist and satisfy `isIncluded`, in their order; each row is read once, and only those
+    /// included are kept.
+    public func rows(_ ids: some Sequence<ID<Row>>, where isIncluded: (Row) -> Bool) -> [Row] {
+        var found: [Row] = []
+        for id in ids {
+            guard let position = rows.index(forKey: id) else { continue }
+            let row = rows.values[position]
+            if isIncluded(row) { found.append(row) }
+        }
+        return found
+    }
+
+    /// The number of rows of `ids` that exist and satisfy `isCounted`.
+    public func count(_ ids: some Sequence<ID<Row>>, where isCounted: (Row) -> Bool) -> Int {
+        var count = 0
+        forEachRow(ids) { row in
+            if isCounted(row) { count += 1 }
+        }
+        return count
+    }
+
     /// Store `row`, replacing the one with its id; returns the row it replaced.
     @discardableResult
     public mutating func write(_ row: consuming Row) -> Row? {
