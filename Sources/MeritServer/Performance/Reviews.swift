@@ -12,9 +12,10 @@ enum ReviewMethods {
         let cycle: ID<ReviewCycle>? = try params.optionalID("cycle_id")
         let status = try params.optionalEnumeration("status", Review.Status.self)
         try params.finish()
-        let state = server.engine.state
-        let reviews = try state.listReviews(cycleID: cycle, status: status, by: server.requestPrincipal)
-        Review.writeList(reviews, to: &result, in: state)
+        try server.withState { state in
+            let reviews = try state.listReviews(cycleID: cycle, status: status, by: server.requestPrincipal)
+            Review.writeList(reviews, to: &result, in: state)
+        }
     }
 
     static let create = Method("performance.reviews.create", access: .authenticated) { server, params, result in
@@ -23,18 +24,20 @@ enum ReviewMethods {
         let reviewer: ID<Person>? = try params.optionalID("reviewer_id")
         try params.finish()
         let engine = server.engine
-        let review = try server.record(
-            engine.state.createReview(
+        let review = try server.record { state in
+            try state.createReview(
                 id: engine.newID(), cycleID: cycle, userID: user, reviewerID: reviewer, now: engine.now,
-                newRatingID: { engine.newID() }, notificationID: engine.newID(), by: server.requestPrincipal))
-        engine.state.detail(of: review).write(to: &result, in: engine.state)
+                newRatingID: { engine.newID() }, notificationID: engine.newID(), by: server.requestPrincipal)
+        }
+        server.withState { state in state.detail(of: review).write(to: &result, in: state) }
     }
 
     static let get = Method("performance.reviews.get", access: .authenticated) { server, params, result in
         let id: ID<Review> = try params.id("id")
         try params.finish()
-        let state = server.engine.state
-        try state.readReview(id, by: server.requestPrincipal).write(to: &result, in: state)
+        try server.withState { state in
+            try state.readReview(id, by: server.requestPrincipal).write(to: &result, in: state)
+        }
     }
 
     static let update = Method("performance.reviews.update", access: .authenticated) { server, params, result in
@@ -51,16 +54,17 @@ enum ReviewMethods {
         edit.goals = try params.optional("goals", as: [JSON].self).map(readGoals)
         try params.finish()
         let engine = server.engine
-        let review = try server.record(
-            engine.state.updateReview(
-                id: id, edit, now: engine.now, newGoalID: { engine.newID() }, by: server.requestPrincipal))
-        engine.state.detail(of: review).write(to: &result, in: engine.state)
+        let review = try server.record { state in
+            try state.updateReview(
+                id: id, edit, now: engine.now, newGoalID: { engine.newID() }, by: server.requestPrincipal)
+        }
+        server.withState { state in state.detail(of: review).write(to: &result, in: state) }
     }
 
     static let delete = Method("performance.reviews.delete", access: .authenticated) { server, params in
         let id: ID<Review> = try params.id("id")
         try params.finish()
-        let deleted = try server.record(server.engine.state.deleteReview(id: id, by: server.requestPrincipal))
+        let deleted = try server.record { state in try state.deleteReview(id: id, by: server.requestPrincipal) }
         return ["id": JSON(deleted.id), "deleted": true]
     }
 
@@ -76,15 +80,18 @@ enum ReviewMethods {
         }
         try params.finish()
         let engine = server.engine
-        let reviewID = try server.record(
-            engine.state.recordGoalOutcomes(reviewID: id, outcomes, now: engine.now, by: server.requestPrincipal))
-        try engine.state.readReview(reviewID, by: server.requestPrincipal).write(to: &result, in: engine.state)
+        let reviewID = try server.record { state in
+            try state.recordGoalOutcomes(reviewID: id, outcomes, now: engine.now, by: server.requestPrincipal)
+        }
+        try server.withState { state in
+            try state.readReview(reviewID, by: server.requestPrincipal).write(to: &result, in: state)
+        }
     }
 
     static let history = Method("performance.reviews.history", access: .authenticated) { server, params in
         let user: ID<Person> = try params.id("user_id")
         try params.finish()
-        let entries = try server.engine.state.reviewHistory(of: user, by: server.requestPrincipal)
+        let entries = try server.withState { state in try state.reviewHistory(of: user, by: server.requestPrincipal) }
         return [
             "history": .array(
                 entries.map { entry in
@@ -108,7 +115,8 @@ enum ReviewMethods {
     static let currentGoals = Method("performance.goals.current", access: .authenticated) { server, params in
         try params.finish()
         let person = try server.actingPerson(for: "performance.goals.current")
-        guard let (review, cycle) = try server.engine.state.currentGoals(of: person, by: server.requestPrincipal) else {
+        let current = try server.withState { state in try state.currentGoals(of: person, by: server.requestPrincipal) }
+        guard let (review, cycle) = current else {
             return ["goals": [], "cycle_name": ""]
         }
         let goals = review.goals.sorted { ($0.sortOrder, $0.id) < ($1.sortOrder, $1.id) }.map { goal -> JSON in
@@ -120,7 +128,7 @@ enum ReviewMethods {
     static let actionItems = Method("performance.action_items", access: .authenticated) { server, params in
         try params.finish()
         let person = try server.actingPerson(for: "performance.action_items")
-        let items = try server.engine.state.actionItems(of: person, by: server.requestPrincipal)
+        let items = try server.withState { state in try state.actionItems(of: person, by: server.requestPrincipal) }
         return [
             "pending_reviews": .int(Int64(items.pendingReviews)),
             "self_assessments": .int(Int64(items.selfAssessments)),
