@@ -115,6 +115,22 @@ public struct Table<Row: TableRow>: Sendable {
         return old
     }
 
+    // MARK: - Restoring a snapshot
+
+    /// Make room for `additional` more rows, so that a table filled from a snapshot, which says how many rows it
+    /// holds, never grows (and rehashes) on the way.
+    public mutating func reserveCapacity(_ additional: Int) {
+        rows.reserveCapacity(rows.count + additional)
+        order.reserveCapacity(order.count + additional)
+        ids.reserveCapacity(ids.count + additional)
+    }
+
+    /// Write each of `rows`, moving it out of the buffer (which is left uninitialized).
+    mutating func restore(moving rows: UnsafeMutableBufferPointer<Row>) {
+        guard let base = rows.baseAddress else { return }
+        for index in 0..<rows.count { write((base + index).move()) }
+    }
+
     // MARK: - Transactions
 
     /// Start recording how to undo the changes that follow.
