@@ -1,5 +1,9 @@
 import MeritDomain
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The compact binary form in which the log and snapshots store resources: what replay reads a million of a second.
 ///
 /// A record's fields follow each other in the order its `encode(to:)` lists them, with no names. Integers are
@@ -130,6 +134,9 @@ struct BinaryReader: FieldDecoder {
     var changeKind: ChangeKind?
     /// The schema version of the change being read.
     var schemaVersion = 1
+    /// Where strings read recently are kept, to be handed out again when the same bytes come back (a snapshot
+    /// repeats a review template's labels in every review); `nil`: every string is made afresh.
+    var strings: StringTable?
 
     init(_ bytes: UnsafeRawBufferPointer, binaryIDs: Bool = true) {
         base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
@@ -138,6 +145,9 @@ struct BinaryReader: FieldDecoder {
     }
 
     var isAtEnd: Bool { offset == end }
+
+    /// The bytes left to read.
+    var remaining: Int { end - offset }
 
     func failure(_ problem: String) -> StoredFormError {
         StoredFormError("\(changeKind.map(\.row.type) ?? what): \(problem) at byte \(offset)")
@@ -183,7 +193,11 @@ struct BinaryReader: FieldDecoder {
 
     mutating func string() throws(StoredFormError) -> String {
         let count = try varint()
-        return try string(UnsafeBufferPointer(start: try take(count), count: count))
+        let bytes = UnsafeBufferPointer(start: try take(count), count: count)
+        if let strings, StringTable.holds(count) {
+            return try strings.string(bytes) { bytes throws(StoredFormError) in try string(bytes) }
+        }
+        return try string(bytes)
     }
 
     private func string(_ bytes: UnsafeBufferPointer<UInt8>) throws(StoredFormError) -> String {
@@ -344,9 +358,22 @@ extension BinaryReader {
             guard let value = Value(storedCode: code) else { throw failure("unknown \(Value.self) code \(code)") }
             return value
         }
-        let name = try string()
-        guard let value = Value(rawValue: name) else { throw failure("unknown value \"\(name)\"") }
-        return value
+        let count = try varint()
+        let name = UnsafeBufferPointer(start: try take(count), count: count)
+        // The name is compared as bytes with each case's: making a string of it first (on the heap, for a name
+        // longer than 15 bytes) and matching that cost more than all the rest of reading a review's KPI row.
+        for value in Value.allCases where Self.equal(value.rawValue, name) { return value }
+        throw failure("unknown value \"\(String(decoding: name, as: UTF8.self))\"")
+    }
+
+    /// Whether `string`'s UTF-8 is `bytes`.
+    private static func equal(_ string: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var string = string
+        return string.withUTF8 { utf8 in
+            guard utf8.count == bytes.count else { return false }
+            for index in 0..<utf8.count where utf8[index] != bytes[index] { return false }
+            return true
+        }
     }
 
     @inline(__always)
@@ -367,5 +394,64 @@ extension BinaryReader {
     @inline(__always)
     mutating func readRecord<Record: FieldRecord>(_ type: Record.Type) throws(StoredFormError) -> Record {
         try Record(from: &self)
+    }
+}
+
+/// Strings read recently, by their bytes: a reader that keeps one hands out the same string again (one more
+/// reference to it) instead of allocating a copy each time the same text comes back.
+///
+/// Direct-mapped and of fixed size: a string takes the slot its bytes hash to, replacing the one there, so that
+/// text that never repeats costs a hash and a comparison and the table never grows. Only strings long enough to
+/// live on the heap are kept; shorter ones are stored inline in the `String` itself and cost nothing to make.
+final class StringTable {
+    private static let slotCount = 4096
+    private let slots: UnsafeMutablePointer<String?>
+
+    init() {
+        slots = .allocate(capacity: Self.slotCount)
+        slots.initialize(repeating: nil, count: Self.slotCount)
+    }
+
+    deinit {
+        slots.deinitialize(count: Self.slotCount)
+        slots.deallocate()
+    }
+
+    /// Whether strings of `count` bytes are kept: those on the heap (over 15 bytes), up to a length that text which
+    /// repeats (labels, names, short phrases) seldom exceeds.
+    @inline(__always)
+    static func holds(_ count: Int) -> Bool { count > 15 && count <= 256 }
+
+    /// The string whose UTF-8 is `bytes`: the one kept for them, or the one `make` makes of them, kept from then on.
+    @inline(__always)
+    func string<Failure: Error>(
+        _ bytes: UnsafeBufferPointer<UInt8>, make: (UnsafeBufferPointer<UInt8>) throws(Failure) -> String
+    ) throws(Failure) -> String {
+        let slot = slots + Int(Self.hash(bytes) & UInt64(Self.slotCount - 1))
+        if let kept = slot.pointee, Self.equal(kept, bytes) { return kept }
+        let made = try make(bytes)
+        slot.pointee = made
+        return made
+    }
+
+    private static func equal(_ string: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        string.utf8.withContiguousStorageIfAvailable { utf8 in
+            utf8.count == bytes.count && memcmp(utf8.baseAddress!, bytes.baseAddress!, bytes.count) == 0
+        } ?? false
+    }
+
+    /// A hash of `bytes` (at least 8 of them), eight bytes at a time.
+    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        let base = UnsafeRawPointer(bytes.baseAddress!)
+        var hash = UInt64(bytes.count) &* 0x9E37_79B9_7F4A_7C15
+        var offset = 0
+        while bytes.count - offset >= 8 {
+            hash = (hash ^ base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+            hash ^= hash >> 29
+            offset += 8
+        }
+        // The last eight bytes, overlapping the words before when the count is not a multiple of eight.
+        hash = (hash ^ base.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self)) &* 0x94D0_49BB_1331_11EB
+        return hash ^ (hash >> 32)
     }
 }

@@ -45,6 +45,7 @@ enum SnapshotCodec {
         if first == UInt8(ascii: "{") { return try decodeJSON(payload) }
         var reader = BinaryReader(payload)
         reader.what = "snapshot"
+        reader.strings = StringTable()
         let format = try reader.byte()
         guard format == Self.format else {
             throw reader.failure("the snapshot has format \(format); this merit reads up to \(Self.format)")
