@@ -69,6 +69,12 @@ public struct Table<Row: TableRow>: Sendable {
     /// Store `row`, replacing the one with its id; returns the row it replaced.
     @discardableResult
     public mutating func write(_ row: consuming Row) -> Row? {
+        write(row, indexing: true)
+    }
+
+    /// `write(_:)`, leaving the secondary indexes alone when not `indexing` (a snapshot's rows, indexed apart).
+    @inline(__always)
+    private mutating func write(_ row: consuming Row, indexing: Bool) -> Row? {
         // One hash lookup serves the read and the write, and the old value is swapped out rather than copied:
         // replay does this a million times.
         guard let position = rows.index(forKey: row.id) else {
@@ -76,7 +82,7 @@ public struct Table<Row: TableRow>: Sendable {
             journal?.append((id, nil))
             ids.insert(id)
             order.append(id)
-            indexes.insert(row)
+            if indexing { indexes.insert(row) }
             rows[id] = row
             revision &+= 1
             return nil
@@ -84,7 +90,7 @@ public struct Table<Row: TableRow>: Sendable {
         var old = row
         swap(&old, &rows.values[position])
         journal?.append((old.id, old))
-        if Self.keysDiffer(old, inPlace: &rows.values[position]) {
+        if indexing && Self.keysDiffer(old, inPlace: &rows.values[position]) {
             indexes.remove(old)
             Self.index(inPlace: &rows.values[position], in: &indexes)
         }
@@ -125,10 +131,21 @@ public struct Table<Row: TableRow>: Sendable {
         ids.reserveCapacity(ids.count + additional)
     }
 
-    /// Write each of `rows`, moving it out of the buffer (which is left uninitialized).
-    mutating func restore(moving rows: UnsafeMutableBufferPointer<Row>) {
-        guard let base = rows.baseAddress else { return }
-        for index in 0..<rows.count { write((base + index).move()) }
+    /// Write each of `rows`, moving it out of the buffer (which is left uninitialized), and index it unless its
+    /// indexes are built apart (`indexing` false; see `State.restore(moving:indexing:)`). Returns the id of a row
+    /// that replaced another, if any did: a snapshot never holds an id twice.
+    mutating func restore(moving rows: UnsafeMutableBufferPointer<Row>, indexing: Bool) -> ID<Row>? {
+        guard let base = rows.baseAddress else { return nil }
+        var repeated: ID<Row>?
+        for index in 0..<rows.count {
+            if let replaced = write((base + index).move(), indexing: indexing) { repeated = replaced.id }
+        }
+        return repeated
+    }
+
+    /// Put in the indexes of the rows restored without indexing them: what indexing each of them gives, in order.
+    mutating func install(_ indexes: consuming Row.Indexes) {
+        self.indexes = indexes
     }
 
     // MARK: - Transactions

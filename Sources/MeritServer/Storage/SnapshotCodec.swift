@@ -10,9 +10,6 @@ import MeritJSON
 enum SnapshotCodec {
     /// The format written now.
     static let format: UInt8 = 2
-    /// How many rows are read before they are written to their table: enough that finding the table costs
-    /// nothing, few enough to stay in cache.
-    static let batchSize = 256
 
     static func encode(_ state: State) -> [UInt8] {
         var writer = BinaryWriter(capacity: 1 << 16)
@@ -50,70 +47,14 @@ enum SnapshotCodec {
         guard format == Self.format else {
             throw reader.failure("the snapshot has format \(format); this merit reads up to \(Self.format)")
         }
-        var sections = SectionReader(reader: reader)
-        sections.state.restoreLastEventSequence(try sections.reader.int())
+        let lastEventSequence = try reader.int()
+        var sections = SnapshotSections(reader: reader)
         while !sections.reader.isAtEnd {
             try sections.readSection()
         }
-        return sections.state
-    }
-
-    /// Reads sections, each into a table built by its rows' own type and then put in the state.
-    private struct SectionReader: RowTypeVisitor {
-        var reader: BinaryReader
-        var state = State()
-        /// The rows of the section being read.
-        var count = 0
-        /// The kinds of the sections read so far.
-        var seen: Set<ResourceKind> = []
-
-        init(reader: BinaryReader) {
-            self.reader = reader
-        }
-
-        /// Read one section: its header, then its rows.
-        mutating func readSection() throws(StoredFormError) {
-            reader.what = "snapshot"
-            let code = try reader.byte()
-            guard let kind = ResourceKind(rawValue: code) else {
-                throw reader.failure("a section holds resources of unknown kind \(code); upgrade merit")
-            }
-            let version = Int(try reader.byte())
-            guard version >= 1 && version <= kind.schemaVersion else {
-                throw reader.failure(
-                    "the \(kind) section has schema version \(version); this merit reads up to \(kind.schemaVersion)")
-            }
-            guard seen.insert(kind).inserted else { throw reader.failure("a second \(kind) section") }
-            reader.what = "snapshot \(kind)"
-            reader.schemaVersion = version
-            count = try reader.varint()
-            // Every row takes at least a byte: a count beyond the bytes left is damage, not a size to reserve.
-            guard count <= reader.remaining else { throw reader.failure("the \(kind) section claims \(count) rows") }
-            if try !kind.visitRowType(&self) {
-                for _ in 0..<count { state.restore(try Resource.decode(kind, from: &reader)) }
-            }
-        }
-
-        mutating func visit<Row: TableRow>(_ type: Row.Type) throws(StoredFormError) {
-            state.reserveCapacity(count, for: Row.self)
-            let batch = UnsafeMutableBufferPointer<Row>.allocate(capacity: min(count, SnapshotCodec.batchSize))
-            var filled = 0
-            defer {
-                batch.baseAddress?.deinitialize(count: filled)
-                batch.deallocate()
-            }
-            var left = count
-            while left > 0 {
-                let size = min(left, batch.count)
-                while filled < size {
-                    (batch.baseAddress! + filled).initialize(to: try Row(from: &reader))
-                    filled += 1
-                }
-                state.restore(moving: UnsafeMutableBufferPointer(rebasing: batch[..<size]))
-                filled = 0
-                left -= size
-            }
-        }
+        var state = sections.finish()
+        state.restoreLastEventSequence(lastEventSequence)
+        return state
     }
 
     /// A snapshot of format 1: `{format, last_event_sequence, organization, keys, people, …}`.
