@@ -31,8 +31,8 @@ enum SnapshotCodec {
         mutating func visit<Row: TableRow>(_ table: Table<Row>) {
             writer.section(Row.self, count: table.count)
             // In creation order, which restoring them keeps.
-            for id in table.order {
-                table[id]?.encode(to: &writer)
+            for row in table.creationOrdered {
+                row.encode(to: &writer)
             }
         }
     }
