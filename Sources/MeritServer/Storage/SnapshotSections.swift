@@ -87,7 +87,7 @@ struct SnapshotSections: RowTypeVisitor {
             let batch = next
             filler.indexing.async {
                 let rows = batches.rows(batch)
-                for index in 0..<size { indexes.indexes.insert(rows[index]) }
+                for index in 0..<size { indexes.index(&rows[index]) }
                 filler.storing.async {
                     batches.counts[batch] = 0
                     let moved = UnsafeMutableBufferPointer(start: batches.rows(batch), count: size)
@@ -120,6 +120,12 @@ struct SnapshotSections: RowTypeVisitor {
         // @unchecked: touched only by the blocks on the indexing queue, and by the reading thread after `sync` has
         // waited for them.
         var indexes = Row.Indexes()
+
+        /// Index `row`, read where it lies: `inout` only so that it is not copied out of its buffer first (a
+        /// retain and a release of everything it holds).
+        func index(_ row: inout Row) {
+            indexes.insert(row)
+        }
     }
 
     /// The buffers rows go across in, and how many rows each holds.
