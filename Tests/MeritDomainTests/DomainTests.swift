@@ -506,3 +506,48 @@ struct TableTests {
         #expect(restored.restore(moving: UnsafeMutableBufferPointer(rebasing: buffer[0..<1])) == people[7].id)
     }
 }
+
+@Suite("ordered indexes")
+struct OrderedIndexTests {
+    @Test("entries inserted in order, out of order and removed stay sorted and unique, and walks start at any bound")
+    func sortedThroughAnything() {
+        var index = OrderedIndex<Summary>()
+        var expected: [OrderedIndex<Summary>.Entry] = []
+        var random = SplitMix64(state: 5)
+        func entry(_ key: Int64, _ low: UInt64) -> OrderedIndex<Summary>.Entry {
+            .init(key: key, id: ID(high: 1, low: low))
+        }
+        // In order first (as a snapshot restores them: chunks fill), then anywhere, with removals and repeats.
+        for step in 0..<6000 {
+            let new: OrderedIndex<Summary>.Entry
+            if step < 3000 {
+                new = entry(Int64(step / 3), UInt64(step))
+            } else {
+                new = entry(Int64(random.next() % 1500), random.next() % 4000)
+            }
+            index.insert(new)
+            if !expected.contains(new) { expected.append(new) }
+            if step >= 3000 && step.isMultiple(of: 3) {
+                let gone = expected.remove(at: Int(random.next() % UInt64(expected.count)))
+                index.remove(gone)
+            }
+        }
+        expected.sort()
+        #expect(index.entries == expected)
+        #expect(index.count == expected.count)
+        for bound in [nil, expected[0], expected[expected.count / 2], expected[expected.count - 1], entry(700, 0)] {
+            var ascending: [OrderedIndex<Summary>.Entry] = []
+            index.forEach(after: bound, descending: false) {
+                ascending.append($0)
+                return true
+            }
+            #expect(ascending == expected.filter { bound == nil || $0 > bound! })
+            var descending: [OrderedIndex<Summary>.Entry] = []
+            index.forEach(after: bound, descending: true) {
+                descending.append($0)
+                return true
+            }
+            #expect(descending == expected.filter { bound == nil || $0 < bound! }.reversed())
+        }
+    }
+}
