@@ -137,6 +137,8 @@ struct BinaryReader: FieldDecoder {
     /// Where strings read recently are kept, to be handed out again when the same bytes come back (a snapshot
     /// repeats a review template's labels in every review); `nil`: every string is made afresh.
     var strings: StringTable?
+    /// Where the enumeration cases read recently are kept by their names; `nil`: each name is matched afresh.
+    var cases: CaseTable?
 
     init(_ bytes: UnsafeRawBufferPointer, binaryIDs: Bool = true) {
         base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
@@ -360,9 +362,16 @@ extension BinaryReader {
         }
         let count = try varint()
         let name = UnsafeBufferPointer(start: try take(count), count: count)
+        let all = Value.allCases
+        if let cases, let position = cases.position(of: name, in: Value.self) {
+            return all[all.index(all.startIndex, offsetBy: position)]
+        }
         // The name is compared as bytes with each case's: making a string of it first (on the heap, for a name
         // longer than 15 bytes) and matching that cost more than all the rest of reading a review's KPI row.
-        for value in Value.allCases where Self.equal(value.rawValue, name) { return value }
+        for (position, value) in all.enumerated() where Self.equal(value.rawValue, name) {
+            cases?.remember(name, at: position, in: Value.self)
+            return value
+        }
         throw failure("unknown value \"\(String(decoding: name, as: UTF8.self))\"")
     }
 
@@ -453,5 +462,67 @@ final class StringTable {
         // The last eight bytes, overlapping the words before when the count is not a multiple of eight.
         hash = (hash ^ base.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self)) &* 0x94D0_49BB_1331_11EB
         return hash ^ (hash >> 32)
+    }
+}
+
+/// The enumeration cases read recently, by their stored names: a reader that keeps one finds the case of a name it
+/// read before with one comparison, instead of comparing the name with each case's in turn (a review's KPI rows
+/// hold a rating each).
+///
+/// Direct-mapped and of fixed size, like `StringTable`; names of up to 24 bytes are kept, longer ones matched afresh.
+final class CaseTable {
+    private struct Entry {
+        /// The enumeration, and the name's length and bytes (zero after its end).
+        var type: ObjectIdentifier?
+        var count = 0
+        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        /// The case's position among the enumeration's `allCases`.
+        var position = 0
+    }
+
+    private static let slotCount = 256
+    private static let longestName = 24
+    private let slots: UnsafeMutablePointer<Entry>
+
+    init() {
+        slots = .allocate(capacity: Self.slotCount)
+        slots.initialize(repeating: Entry(), count: Self.slotCount)
+    }
+
+    deinit {
+        slots.deinitialize(count: Self.slotCount)
+        slots.deallocate()
+    }
+
+    /// The position among `Value.allCases` of the case whose name `name` is, if it was remembered.
+    @inline(__always)
+    func position<Value>(of name: UnsafeBufferPointer<UInt8>, in type: Value.Type) -> Int? {
+        guard name.count <= Self.longestName else { return nil }
+        let (words, slot) = Self.slot(of: name, in: type, slots: slots)
+        let entry = slot.pointee
+        guard entry.type == ObjectIdentifier(type), entry.count == name.count, entry.words == words else { return nil }
+        return entry.position
+    }
+
+    /// Remember that `name` is the case at `position` among `Value.allCases`.
+    func remember<Value>(_ name: UnsafeBufferPointer<UInt8>, at position: Int, in type: Value.Type) {
+        guard name.count <= Self.longestName else { return }
+        let (words, slot) = Self.slot(of: name, in: type, slots: slots)
+        slot.pointee = Entry(type: ObjectIdentifier(type), count: name.count, words: words, position: position)
+    }
+
+    /// The name's bytes as three words, and the slot they and the enumeration hash to.
+    @inline(__always)
+    private static func slot<Value>(
+        of name: UnsafeBufferPointer<UInt8>, in type: Value.Type, slots: UnsafeMutablePointer<Entry>
+    ) -> ((UInt64, UInt64, UInt64), UnsafeMutablePointer<Entry>) {
+        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        if let base = name.baseAddress {
+            withUnsafeMutableBytes(of: &words) { $0.baseAddress!.copyMemory(from: base, byteCount: name.count) }
+        }
+        var hash = UInt64(UInt(bitPattern: ObjectIdentifier(type))) ^ UInt64(name.count)
+        hash = (hash ^ words.0) &* 0x9E37_79B9_7F4A_7C15
+        hash = (hash ^ words.1 ^ (words.2 << 1)) &* 0xBF58_476D_1CE4_E5B9
+        return (words, slots + Int((hash ^ (hash >> 32)) & UInt64(slotCount - 1)))
     }
 }

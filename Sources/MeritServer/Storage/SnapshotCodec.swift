@@ -43,6 +43,7 @@ enum SnapshotCodec {
         var reader = BinaryReader(payload)
         reader.what = "snapshot"
         reader.strings = StringTable()
+        reader.cases = CaseTable()
         let format = try reader.byte()
         guard format == Self.format else {
             throw reader.failure("the snapshot has format \(format); this merit reads up to \(Self.format)")
