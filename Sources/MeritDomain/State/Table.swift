@@ -18,6 +18,13 @@ public protocol TableIndexes<Row>: Sendable, Equatable {
     /// Whether `old` and `new` differ in a field an index is keyed by: when they do not, an update leaves the
     /// indexes as they are (most updates change a name or a flag).
     static func keysDiffer(_ old: Row, _ new: Row) -> Bool
+    /// Make room for `rows` rows in the indexes that hold an entry for every row (a snapshot says how many rows a
+    /// table holds before they are read). Nothing, by default.
+    mutating func reserveCapacity(_ rows: Int)
+}
+
+extension TableIndexes {
+    public mutating func reserveCapacity(_ rows: Int) {}
 }
 
 /// The indexes of a table that needs none beyond its ids.
@@ -279,6 +286,11 @@ public struct GroupIndex<Key: Hashable & Sendable, Row: Identified>: Sendable, E
 
     /// An empty index.
     public init() {}
+
+    /// Make room for `count` groups.
+    public mutating func reserveCapacity(groups count: Int) {
+        groups.reserveCapacity(count)
+    }
 
     /// The ids under `key`, ascending (none when there are none).
     public subscript(key: Key) -> SortedIDs<Row> { groups[key] ?? SortedIDs() }

@@ -29,9 +29,12 @@ struct SnapshotSections: RowTypeVisitor {
         self.reader = reader
     }
 
-    /// The state the sections made.
+    /// The state the sections made, moved out: no second reference to it is left to make the engine's first
+    /// change copy a table.
     consuming func finish() -> State {
-        filler.state
+        var state = State()
+        swap(&state, &filler.state)
+        return state
     }
 
     /// Read one section: its header, then its rows.
@@ -63,6 +66,7 @@ struct SnapshotSections: RowTypeVisitor {
         filler.state.reserveCapacity(count, for: Row.self)
         let batches = Batches<Row>(capacity: min(count, Self.batchSize))
         let indexes = IndexBuilder<Row>()
+        indexes.indexes.reserveCapacity(count)
         // However the section ends, the queues are done with every batch before they are freed (the indexing
         // queue first: it is what hands batches to the storing one).
         defer {
