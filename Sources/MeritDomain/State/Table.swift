@@ -115,9 +115,10 @@ public struct Table<Row: TableRow>: Sendable {
             revision &+= 1
             return nil
         }
-        var replaced: Row? = row
-        swap(&replaced, &slots[position])
-        guard let old = replaced else { preconditionFailure("a row's place in its table is a hole") }
+        // Swapped with the row where it lies (`!`: a row's place is never a hole), not through an optional, whose
+        // unwrapping would copy the old row out.
+        var old = row
+        swap(&old, &slots[position]!)
         journal?.append((id, old))
         if indexing && Self.keysDiffer(old, inPlace: &slots[position]!) {
             indexes.remove(old)
