@@ -249,6 +249,10 @@ public struct Review: TableRow {
             old.status != new.status || old.cycleID != new.cycleID || old.userID != new.userID
                 || old.reviewerID != new.reviewerID
         }
+
+        public mutating func reserveCapacity(_ rows: Int) {
+            bySubjectAndCycle.reserveCapacity(rows)
+        }
     }
 }
 

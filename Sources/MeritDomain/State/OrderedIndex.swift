@@ -30,9 +30,21 @@ public struct OrderedIndex<Row: Identified>: Sendable, Equatable {
 
     /// Add an entry (nothing happens if it is there already).
     public mutating func insert(_ entry: Entry) {
-        guard !chunks.isEmpty else {
+        guard let last = chunks.last?.last else {
             chunks = [[entry]]
             count = 1
+            return
+        }
+        if last < entry {
+            // Entries mostly come in order (rows restored in creation order, keyed by creation time): one after
+            // every other goes at the end without a search, and starts a new chunk rather than splitting a full
+            // one, so that entries added in order fill their chunks.
+            if chunks[chunks.count - 1].count < Self.chunkSize {
+                chunks[chunks.count - 1].append(entry)
+            } else {
+                chunks.append([entry])
+            }
+            count += 1
             return
         }
         let chunk = chunkIndex(for: entry)
