@@ -136,15 +136,7 @@ struct PerformanceMatrixTests {
             params = FeedbackTests.answers(request.stringValue ?? "")
         default: break
         }
-        if lackingScope {
-            let scopes = [
-                "view:performance", "update:performance", "manage:performance", "summaries:read", "summaries:write",
-                "directory:read", "directory:write", "keys:manage", "events:read", "act_as",
-            ].filter { $0 != row.scope }
-            let key = try #require(
-                try org.result("keys.create", ["name": "limited", "scopes": .array(scopes.map(JSON.string))])["key"])
-            _ = try org.session.result("initialize", ["api_key": key])
-        }
+        if lackingScope { try org.initializeWithKeyLacking(row.scope) }
         return org.outcome(row.method, params, as: row.actor)
     }
 

@@ -82,6 +82,17 @@ final class PerformanceOrganization {
         return try #require(response["result"], "\(method) as \(actor ?? "admin") failed: \(response.jsonText)")
     }
 
+    /// Re-open the session with a new key holding every scope but `scope`.
+    func initializeWithKeyLacking(_ scope: String) throws {
+        let scopes = [
+            "view:performance", "update:performance", "manage:performance", "summaries:read", "summaries:write",
+            "directory:read", "directory:write", "keys:manage", "events:read", "act_as",
+        ].filter { $0 != scope }
+        let key = try #require(
+            try result("keys.create", ["name": "limited", "scopes": .array(scopes.map(JSON.string))])["key"])
+        _ = try session.result("initialize", ["api_key": key])
+    }
+
     /// The `data.code` of the error `method` answers, or "ok".
     func outcome(_ method: String, _ params: JSONObject = [:], as actor: String? = nil) -> String {
         let response = call(method, params, as: actor)
