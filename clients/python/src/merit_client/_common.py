@@ -1,12 +1,18 @@
 """What the synchronous and the asyncio clients share: spawning options, the wire encoding, the
-request router, the method table learnt from ``rpc.discover`` and the attribute namespaces that make
-``merit.people.create(...)`` read like the wire name ``people.create``.
+request router, the method table learnt from ``rpc.discover``, the attribute namespaces that make
+``merit.people.create(...)`` read like the wire name ``people.create``, and the half of each client
+that does not depend on how it waits: :class:`ClientBase` (constructor, attributes, turning calls
+into lines, settling requests with answers or at the end of the session, events), :class:`BatchBase`
+and :class:`BatchItemBase`.
 
-Nothing here does I/O; :mod:`merit_client.sync` and :mod:`merit_client.aio` do.
+Nothing here does I/O or waits; :mod:`merit_client.sync` (threads) and :mod:`merit_client.aio`
+(asyncio) do, in subclasses of these.
 """
 from __future__ import annotations
 
 import collections
+import contextlib
+import copy
 import difflib
 import json
 import keyword
@@ -14,10 +20,12 @@ import logging
 import os
 import shutil
 import threading
-from typing import Any, Callable, Deque, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+import time
+from typing import (Any, Callable, Deque, Dict, Generic, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple,
+                    TypeVar)
 
-from .errors import (BinaryNotFound, MeritError, ProtocolError, ServerExited, UnknownMethod, describe_exit,
-                     error_from_response)
+from .errors import (BinaryNotFound, ClientClosed, MeritError, ProtocolError, RequestTimeout, ServerExited,
+                     UnknownMethod, describe_exit, error_from_response)
 
 log = logging.getLogger("merit_client")
 
@@ -532,18 +540,452 @@ def session_property(key: str, doc: str) -> Any:
     return property(getter, doc=doc)
 
 
-def add_session_properties(cls: type) -> type:
-    for key, doc in (("protocol_version", "The protocol version ``initialize`` answered."),
-                     ("server_info", "``{name, version}`` of the server, from ``initialize``."),
-                     ("capabilities", "``{batch, max_line_bytes}``, from ``initialize``."),
-                     ("principal", "The key the session is authenticated with (``None`` if it is not), "
-                                   "as of the last ``initialize``.")):
-        setattr(cls, key, session_property(key, doc))
-    return cls
-
-
 def note_initialize(session: SessionInfo, method: str, result: Any) -> None:
     if method == "initialize":
         session.update(result)
 
 
+
+
+def copy_error(error: BaseException) -> BaseException:
+    """A copy of ``error`` to raise in one more place (each waiter gets its own traceback)."""
+    try:
+        return copy.copy(error)
+    except Exception:  # pragma: no cover - every client error copies
+        return error
+
+
+# ---------------------------------------------------------------------------------------------
+# The half of a client that does not depend on how it waits
+
+
+Item = Tuple[str, Any, bool]  # (method, params, is_notification)
+
+
+class ClientBase:
+    """What :class:`merit_client.Merit` and :class:`merit_client.AsyncMerit` share: the constructor
+    and its arguments, the state of a session (router, method table, ``initialize`` result, stderr
+    tail, events), the attributes read from it, the method namespace, turning calls into a line to
+    write, and settling the requests in flight when an answer comes or the session ends.
+
+    A subclass does the I/O and the waiting: it spawns the child with :meth:`_spawn_spec`, writes the
+    line :meth:`_encode_unit` makes, feeds each line of stdout to :meth:`_handle_line`, calls
+    :meth:`_session_ended` when stdout ends and :meth:`_fail_unanswered` at the end of ``close``, and
+    provides ``call``, ``notify``, ``next_event``, ``on_event``, ``close`` and the hooks below.
+    """
+
+    #: The name :meth:`__repr__` gives.
+    _class_name = "ClientBase"
+    #: The child's process id: each client defines it.
+    pid: Any
+    #: Guards the event state (buffer, callbacks, end flag). :class:`~merit_client.Merit` replaces it
+    #: with a ``threading.Condition``; :class:`~merit_client.AsyncMerit` touches its events only on
+    #: the event loop, so for it this does nothing.
+    _event_lock: Any = contextlib.nullcontext()
+
+    def __init__(
+        self,
+        data: Optional[str] = None,
+        api_key: Optional[str] = None,
+        *,
+        binary: Optional[str] = None,
+        clock: Optional[str] = None,
+        seed: Optional[int] = None,
+        log_level: Optional[str] = None,
+        max_line_bytes: Optional[int] = None,
+        args: Sequence[str] = (),
+        env: Optional[Dict[str, str]] = None,
+        replace_env: bool = False,
+        cwd: Optional[str] = None,
+        client_name: str = "merit_client",
+        client_version: Optional[str] = None,
+        timeout: Optional[float] = None,
+        close_timeout: float = DEFAULT_CLOSE_TIMEOUT,
+        on_event: Optional[Callable[[Event], Any]] = None,
+        event_buffer: Optional[int] = DEFAULT_EVENT_BUFFER,
+        stderr_lines: int = DEFAULT_STDERR_LINES,
+        **options: Any,
+    ) -> None:
+        from ._version import __version__
+
+        self._binary = binary
+        self._data = data
+        self._api_key = api_key
+        self._serve_options = dict(clock=clock, seed=seed, log_level=log_level, max_line_bytes=max_line_bytes,
+                                   args=args, options=options)
+        self._env = env
+        self._replace_env = replace_env
+        self._cwd = cwd
+        self._client_name = client_name
+        self._client_version = client_version or __version__
+        self._timeout = timeout
+        self._close_timeout = close_timeout
+        self._router = Router()
+        self._session = SessionInfo()
+        self._table: Optional[MethodTable] = None
+        self._discover_result: Optional[Dict[str, Any]] = None
+        self._stderr = StderrTail(stderr_lines)
+        self._events = EventBuffer(event_buffer)
+        self._events_over = False
+        self._callbacks: List[Callable[[Event], Any]] = []
+        self._proc: Any = None
+        self._closing = False
+        #: The ``merit serve`` command line (empty until the child is spawned).
+        self.command: List[str] = []
+        self._setup()
+        if on_event is not None:
+            self.on_event(on_event)
+        self._constructed()
+
+    # -- hooks of the subclasses ---------------------------------------------------------------
+
+    def _setup(self) -> None:
+        """Make the subclass's own state (locks, queues, tasks); called before ``on_event``."""
+
+    def _constructed(self) -> None:
+        """Called last by ``__init__`` (:class:`~merit_client.Merit` starts the session here)."""
+
+    def on_event(self, callback: Callable[[Event], Any]) -> Callable[[Event], Any]:
+        """Call ``callback(event)`` for every ``event`` notification (each client says where)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def call(self, method: str, params: Any = None, *, timeout: Any = DEFAULT) -> Any:
+        """Send the request ``method`` and return (or, for asyncio, make awaitable) its result."""
+        raise NotImplementedError  # pragma: no cover
+
+    def _wake_event_waiters(self) -> None:
+        """Wake whoever waits for an event (called holding :attr:`_event_lock`)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def _dispatch_event(self, event: Event) -> None:
+        """Hand ``event`` to the callbacks (called holding :attr:`_event_lock`)."""
+        raise NotImplementedError  # pragma: no cover
+
+    # -- starting ------------------------------------------------------------------------------
+
+    def _spawn_spec(self) -> Tuple[List[str], Dict[str, str], Optional[str]]:
+        """The child's command line (kept in :attr:`command`), environment and working directory."""
+        binary = find_binary(self._binary)
+        self.command = serve_command(binary, self._data, **self._serve_options)
+        return self.command, child_environment(self._env, self._replace_env), self._cwd
+
+    def _handshake(self) -> Tuple[Item, Item]:
+        """The first two requests of a session: ``initialize`` (with the API key) and ``rpc.discover``."""
+        key = resolve_api_key(self._api_key)
+        return (("initialize", initialize_params(self._client_name, self._client_version, key), False),
+                ("rpc.discover", None, False))
+
+    def _learn_methods(self, document: Any) -> None:
+        """Keep the ``rpc.discover`` document and the method table it makes."""
+        self._discover_result = document
+        self._table = MethodTable.from_discover(document)
+
+    # -- the session ---------------------------------------------------------------------------
+
+    protocol_version = session_property("protocol_version", "The protocol version ``initialize`` answered.")
+    server_info = session_property("server_info", "``{name, version}`` of the server, from ``initialize``.")
+    capabilities = session_property("capabilities", "``{batch, max_line_bytes}``, from ``initialize``.")
+    principal = session_property("principal", "The key the session is authenticated with (``None`` if it is "
+                                               "not), as of the last ``initialize``.")
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has run (or is running)."""
+        return self._closing
+
+    @property
+    def methods(self) -> List[str]:
+        """The method names the server listed in ``rpc.discover`` (plus ``rpc.discover``), sorted."""
+        return sorted(self._table.names) if self._table else []
+
+    @property
+    def openrpc(self) -> Optional[Dict[str, Any]]:
+        """The OpenRPC document ``rpc.discover`` returned at start-up."""
+        return self._discover_result
+
+    @property
+    def initialize_result(self) -> Optional[Dict[str, Any]]:
+        """The result of the last successful ``initialize``."""
+        return self._session.initialize_result
+
+    @property
+    def stderr_tail(self) -> List[str]:
+        """The child's last lines of stderr (at most ``stderr_lines``)."""
+        return self._stderr.lines()
+
+    @property
+    def pending_requests(self) -> int:
+        """How many requests are sent and not yet answered."""
+        return len(self._router)
+
+    def __getattr__(self, name: str) -> Namespace:
+        if name.startswith("_") or self.__dict__.get("_table") is None:
+            raise AttributeError(name)
+        return child_namespace(self._invoke, self._table, "", name)
+
+    def __dir__(self) -> List[str]:
+        names = set(super().__dir__())
+        if self._table is not None:
+            names.update(self._table.children(""))
+        return sorted(names)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closing else ("open" if self._proc else "not started")
+        return f"<{self._class_name} pid={self.pid} {state}>"
+
+    # -- calls ---------------------------------------------------------------------------------
+
+    def _invoke(self, method: str, params: Any) -> Any:
+        return self.call(method, params)
+
+    def _encode_unit(self, items: Sequence[Item], *, batch: bool, internal: bool,
+                     make_future: Callable[[], Any]) -> Tuple[List[Pending], bytes]:
+        """Register the requests of ``items`` (one line: a message, or a batch array if ``batch``)
+        and encode it. Raises :class:`ClientClosed` once closing, unless ``internal`` (the client's
+        own ``shutdown``/``exit``); a message that does not encode registers nothing."""
+        if self._closing and not internal:
+            raise ClientClosed("the Merit client is closed", method=items[0][0] if items else None)
+        requests = [method for method, _, notification in items if not notification]
+        entries = self._router.add(requests, make_future)
+        try:
+            ids = iter(entries)
+            messages = [request(method, params, None if notification else next(ids).id, notification=notification)
+                        for method, params, notification in items]
+            line = encode(messages if batch else messages[0])
+        except BaseException:
+            self._router.discard(entries)
+            raise
+        return entries, line
+
+    def _wait_timeout(self, timeout: Any) -> Optional[float]:
+        return self._timeout if timeout is DEFAULT else timeout
+
+    @contextlib.contextmanager
+    def _waiting(self, entry: Pending) -> Iterator[None]:
+        """Around a wait for ``entry``'s answer: if it ends in an error (a timeout, a cancellation, an
+        interrupt), forget ``entry``, so that a late answer is dropped."""
+        try:
+            yield
+        except BaseException:
+            self._router.discard([entry])
+            raise
+
+    def _timed_out(self, entry: Pending, timeout: Optional[float]) -> Any:
+        """After waiting ``timeout`` seconds in vain: forget ``entry`` and raise
+        :class:`RequestTimeout`, unless its answer came in the meantime (then its result)."""
+        self._router.discard([entry])
+        if entry.future.done() and not entry.future.cancelled():
+            return entry.future.result()
+        raise RequestTimeout(f"{entry.method} got no answer within {timeout} s.", method=entry.method,
+                             request_id=entry.id) from None
+
+    def _answered(self, entry: Pending, result: Any) -> Any:
+        note_initialize(self._session, entry.method, result)
+        return result
+
+    # -- events --------------------------------------------------------------------------------
+
+    def off_event(self, callback: Callable[[Event], Any]) -> None:
+        """Stop calling ``callback``."""
+        with self._event_lock:
+            if callback in self._callbacks:
+                self._callbacks.remove(callback)
+
+    def drain_events(self) -> List[Event]:
+        """Every event received and not yet taken, oldest first, without waiting."""
+        with self._event_lock:
+            items = list(self._events.items)
+            self._events.items.clear()
+            return items
+
+    @property
+    def dropped_events(self) -> int:
+        """How many events were dropped because the buffer was full."""
+        return self._events.dropped
+
+    def _event_waits(self, timeout: Optional[float]) -> Iterator[Optional[float]]:
+        """``next_event``'s loop, without the waiting: while there is no event to take, how long to
+        wait for one (``None``: no limit); it stops at the timeout, and raises (a copy of) the
+        session's failure once the session is over. The caller waits between two steps, holding
+        :attr:`_event_lock` while it takes one."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._events.items:
+            if self._events_over:
+                raise copy_error(self._router.failure or ClientClosed("the Merit client is closed"))
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return
+            yield remaining
+
+    def _take_event(self) -> Optional[Event]:
+        """The oldest event, once :meth:`_event_waits` has stopped (``None`` at the timeout)."""
+        return self._events.items.popleft() if self._events.items else None
+
+    def _deliver_event(self, event: Event) -> None:
+        with self._event_lock:
+            self._events.push(event)
+            self._wake_event_waiters()
+            self._dispatch_event(event)
+
+    def _end_events(self) -> None:
+        with self._event_lock:
+            self._events_over = True
+            self._wake_event_waiters()
+
+    # -- answers and the end of the session ----------------------------------------------------
+
+    def _handle_line(self, line: bytes) -> None:
+        """One line of stdout: settle the requests it answers, deliver the events it carries."""
+        if not line.strip():
+            return
+        try:
+            message = decode_line(line)
+        except ProtocolError as error:
+            log.warning("%s", error)
+            return
+        for future, error, result in route(message, self._router, self._deliver_event):
+            if future.done():
+                continue
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+    def _session_ended(self, returncode: Optional[int]) -> None:
+        """stdout has ended (the child is gone, with ``returncode`` if reaped): fail every request in
+        flight, and every later one, with :class:`ServerExited` (or :class:`ClientClosed` when
+        closing), and end the events."""
+        tail = self._stderr.lines()
+        failure: MeritError
+        if self._closing:
+            failure = ClientClosed(f"the Merit client was closed before merit answered "
+                                   f"(merit serve {describe_exit(returncode)}).")
+        else:
+            failure = exit_error(returncode, tail, len(self._router))
+        for entry in self._router.close(failure):
+            if not entry.future.done():
+                error = copy_error(failure)
+                if isinstance(error, MeritError):
+                    error.method, error.request_id = entry.method, entry.id
+                entry.future.set_exception(error)
+        self._end_events()
+
+    def _fail_unanswered(self) -> None:
+        """At the end of ``close``: fail what is still in flight with :class:`ClientClosed`, and end
+        the events."""
+        for entry in self._router.close(ClientClosed("the Merit client is closed")):
+            if not entry.future.done():
+                entry.future.set_exception(ClientClosed("the Merit client was closed before merit answered.",
+                                                        method=entry.method, request_id=entry.id))
+        self._end_events()
+
+
+class EventsNamespace:
+    """``merit.events``: a namespace of the server's ``events.*`` methods; each client makes it
+    callable its own way (an iterator, or an async iterator, over events)."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: ClientBase) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Namespace:
+        if name.startswith("__") or self._client._table is None:
+            raise AttributeError(name)
+        return child_namespace(self._client._invoke, self._client._table, "events", name)
+
+
+class BatchItemBase:
+    """One call of a batch: its result once the batch is sent, kept in a future."""
+
+    __slots__ = ("method", "params", "_future")
+
+    def __init__(self, method: str, params: Any, future: Any) -> None:
+        self.method = method
+        self.params = params
+        self._future = future
+
+    def done(self) -> bool:
+        """Whether the answer is in."""
+        return self._future.done()
+
+    def result(self) -> Any:
+        """The result; raises the call's error. ``RuntimeError`` before the batch is sent."""
+        self._check_sent()
+        return self._future.result()
+
+    def exception(self) -> Optional[BaseException]:
+        """The call's error, or ``None`` if it succeeded."""
+        self._check_sent()
+        return self._future.exception()
+
+    def _check_sent(self) -> None:
+        if not self._future.done():
+            raise RuntimeError(f"the batch holding {self.method} has not been sent yet")
+
+
+ItemT = TypeVar("ItemT", bound=BatchItemBase)
+
+
+class BatchBase(Generic[ItemT]):
+    """Calls collected, then sent as one JSON-RPC batch: what :class:`merit_client.Batch` and
+    :class:`merit_client.AsyncBatch` share. A subclass makes its items (:meth:`_new_item`) and sends."""
+
+    def __init__(self, client: Any, timeout: Any = DEFAULT) -> None:
+        self._client = client
+        self._timeout = timeout
+        self._items: List[Tuple[str, Any, bool, Optional[ItemT]]] = []
+        self._sent = False
+        #: Every request's result or exception, in order, once sent.
+        self.results: Optional[List[Any]] = None
+
+    def _new_item(self, method: str, params: Any) -> ItemT:
+        """A new item, its future not yet settled (each client makes its own kind)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def call(self, method: str, params: Any = None) -> ItemT:
+        """Add the request ``method`` (any name, unchecked)."""
+        self._check_open()
+        item = self._new_item(method, params)
+        self._items.append((method, params, False, item))
+        return item
+
+    def notify(self, method: str, params: Any = None) -> None:
+        """Add the notification ``method``."""
+        self._check_open()
+        self._items.append((method, params, True, None))
+
+    def __getattr__(self, name: str) -> Namespace:
+        if name.startswith("_") or self._client._table is None:
+            raise AttributeError(name)
+        return child_namespace(self.call, self._client._table, "", name)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _check_open(self) -> None:
+        if self._sent:
+            raise RuntimeError("this batch has been sent; start another with merit.batch()")
+
+    def _begin_send(self) -> List[ItemT]:
+        """Mark the batch sent; its request items, in order."""
+        self._check_open()
+        self._sent = True
+        self.results = []
+        return [item for _, _, _, item in self._items if item is not None]
+
+    def _unit(self) -> List[Item]:
+        return [(m, p, n) for m, p, n, _ in self._items]
+
+    def _deadline(self) -> Optional[float]:
+        timeout = self._client._timeout if self._timeout is DEFAULT else self._timeout
+        return None if timeout is None else time.monotonic() + timeout
+
+    @staticmethod
+    def _remaining(deadline: Optional[float]) -> Optional[float]:
+        return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+    def _collect(self, requests: List[ItemT]) -> List[Any]:
+        exceptions = [item.exception() for item in requests]
+        self.results = [error if error is not None else item.result() for item, error in zip(requests, exceptions)]
+        return self.results

@@ -19,34 +19,21 @@ client.
 from __future__ import annotations
 
 import concurrent.futures
-import copy
 import queue
 import subprocess
 import threading
 import time
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Iterator, List, Optional, Sequence
 
-from . import _common
-from ._common import (DEFAULT, DEFAULT_CLOSE_TIMEOUT, DEFAULT_EVENT_BUFFER, DEFAULT_STDERR_LINES, Event,
-                      EventBuffer, MethodTable, Namespace, Pending, Router, SessionInfo, StderrTail,
-                      add_session_properties, child_namespace, log)
-from .errors import ClientClosed, MeritError, ProtocolError, RequestTimeout, describe_exit
+from ._common import DEFAULT, BatchBase, BatchItemBase, ClientBase, Event, EventsNamespace, Item, Pending, log
+from .errors import ClientClosed, MeritError
 
 __all__ = ["Merit", "Batch", "BatchItem"]
 
 EventCallback = Callable[[Event], Any]
-_Item = Tuple[str, Any, bool]  # (method, params, is_notification)
 
 
-def _copy(error: BaseException) -> BaseException:
-    try:
-        return copy.copy(error)
-    except Exception:  # pragma: no cover - every client error copies
-        return error
-
-
-@add_session_properties
-class Merit:
+class Merit(ClientBase):
     """A ``merit serve`` child process and a JSON-RPC session with it.
 
     Args:
@@ -73,69 +60,29 @@ class Merit:
     key: :class:`~merit_client.errors.AuthenticationRequired`); the child is reaped in every case.
     """
 
-    def __init__(
-        self,
-        data: Optional[str] = None,
-        api_key: Optional[str] = None,
-        *,
-        binary: Optional[str] = None,
-        clock: Optional[str] = None,
-        seed: Optional[int] = None,
-        log_level: Optional[str] = None,
-        max_line_bytes: Optional[int] = None,
-        args: Sequence[str] = (),
-        env: Optional[Dict[str, str]] = None,
-        replace_env: bool = False,
-        cwd: Optional[str] = None,
-        client_name: str = "merit_client",
-        client_version: Optional[str] = None,
-        timeout: Optional[float] = None,
-        close_timeout: float = DEFAULT_CLOSE_TIMEOUT,
-        on_event: Optional[EventCallback] = None,
-        event_buffer: Optional[int] = DEFAULT_EVENT_BUFFER,
-        stderr_lines: int = DEFAULT_STDERR_LINES,
-        **options: Any,
-    ) -> None:
-        from ._version import __version__
+    _class_name = "Merit"
 
-        self._timeout = timeout
-        self._close_timeout = close_timeout
-        self._router = Router()
-        self._session = SessionInfo()
-        self._table: Optional[MethodTable] = None
-        self._stderr = StderrTail(stderr_lines)
+    def _setup(self) -> None:
         self._write_lock = threading.Lock()
         self._close_lock = threading.Lock()
-        self._closing = False
         self._closed = False
         self._event_lock = threading.Condition()
-        self._events = EventBuffer(event_buffer)
-        self._events_over = False
-        self._callbacks: List[EventCallback] = []
         self._callback_queue: "Optional[queue.Queue[Any]]" = None
         self._callback_thread: Optional[threading.Thread] = None
-        if on_event is not None:
-            self.on_event(on_event)
 
-        binary_path = _common.find_binary(binary)
-        self.command: List[str] = _common.serve_command(
-            binary_path, data, clock=clock, seed=seed, log_level=log_level, max_line_bytes=max_line_bytes,
-            args=args, options=options)
-        self._proc = subprocess.Popen(
-            self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=_common.child_environment(env, replace_env), cwd=cwd)
+    def _constructed(self) -> None:
+        command, env, cwd = self._spawn_spec()
+        self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      env=env, cwd=cwd)
         self._stderr_thread = threading.Thread(target=self._drain_stderr, name=f"merit-stderr-{self.pid}", daemon=True)
         self._reader = threading.Thread(target=self._read_stdout, name=f"merit-stdout-{self.pid}", daemon=True)
         self._stderr_thread.start()
         self._reader.start()
         try:
-            key = _common.resolve_api_key(api_key)
-            initialize = self._start(
-                [("initialize", _common.initialize_params(client_name, client_version or __version__, key), False)],
-                batch=False, internal=True)[0]
-            discover = self._start([("rpc.discover", None, False)], batch=False, internal=True)[0]
-            self._discover_result = self._wait(discover, DEFAULT)
-            self._table = MethodTable.from_discover(self._discover_result)
+            initialize_item, discover_item = self._handshake()
+            (initialize,) = self._start([initialize_item], batch=False, internal=True)
+            (discover,) = self._start([discover_item], batch=False, internal=True)
+            self._learn_methods(self._wait(discover, DEFAULT))
             self._wait(initialize, DEFAULT)
         except BaseException:
             self.close()
@@ -152,51 +99,6 @@ class Merit:
     def returncode(self) -> Optional[int]:
         """The child's exit status once it has exited and been reaped, else ``None``."""
         return self._proc.poll()
-
-    @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` has run (or is running)."""
-        return self._closing
-
-    @property
-    def methods(self) -> List[str]:
-        """The method names the server listed in ``rpc.discover`` (plus ``rpc.discover``), sorted."""
-        return sorted(self._table.names) if self._table else []
-
-    @property
-    def openrpc(self) -> Dict[str, Any]:
-        """The OpenRPC document ``rpc.discover`` returned at start-up."""
-        return self._discover_result
-
-    @property
-    def initialize_result(self) -> Optional[Dict[str, Any]]:
-        """The result of the last successful ``initialize``."""
-        return self._session.initialize_result
-
-    @property
-    def stderr_tail(self) -> List[str]:
-        """The child's last lines of stderr (at most ``stderr_lines``)."""
-        return self._stderr.lines()
-
-    @property
-    def pending_requests(self) -> int:
-        """How many requests are sent and not yet answered."""
-        return len(self._router)
-
-    def __getattr__(self, name: str) -> Namespace:
-        if name.startswith("_") or self.__dict__.get("_table") is None:
-            raise AttributeError(name)
-        return child_namespace(self._invoke, self._table, "", name)
-
-    def __dir__(self) -> List[str]:
-        names = set(super().__dir__())
-        if self._table is not None:
-            names.update(self._table.children(""))
-        return sorted(names)
-
-    def __repr__(self) -> str:
-        state = "closed" if self._closing else "open"
-        return f"<Merit pid={self.pid} {state}>"
 
     def __enter__(self) -> "Merit":
         return self
@@ -228,23 +130,9 @@ class Merit:
         """``$/ping``."""
         return self.call("$/ping")
 
-    def _invoke(self, method: str, params: Any) -> Any:
-        return self.call(method, params)
-
-    def _start(self, items: Sequence[_Item], *, batch: bool, internal: bool = False) -> List[Pending]:
-        if self._closing and not internal:
-            raise ClientClosed("the Merit client is closed", method=items[0][0] if items else None)
-        requests = [method for method, _, notification in items if not notification]
-        entries = self._router.add(requests, concurrent.futures.Future)
-        try:
-            ids = iter(entries)
-            messages = [_common.request(method, params, None if notification else next(ids).id,
-                                        notification=notification)
-                        for method, params, notification in items]
-            line = _common.encode(messages if batch else messages[0])
-        except BaseException:
-            self._router.discard(entries)
-            raise
+    def _start(self, items: Sequence[Item], *, batch: bool, internal: bool = False) -> List[Pending]:
+        entries, line = self._encode_unit(items, batch=batch, internal=internal,
+                                          make_future=concurrent.futures.Future)
         try:
             with self._write_lock:
                 self._proc.stdin.write(line)
@@ -256,21 +144,13 @@ class Merit:
         return entries
 
     def _wait(self, entry: Pending, timeout: Any) -> Any:
-        timeout = self._timeout if timeout is DEFAULT else timeout
-        try:
-            result = entry.future.result(timeout)
-        except concurrent.futures.TimeoutError:
-            self._router.discard([entry])
-            if entry.future.done():
-                result = entry.future.result()
-            else:
-                raise RequestTimeout(f"{entry.method} got no answer within {timeout} s.", method=entry.method,
-                                     request_id=entry.id) from None
-        except BaseException:
-            self._router.discard([entry])
-            raise
-        _common.note_initialize(self._session, entry.method, result)
-        return result
+        timeout = self._wait_timeout(timeout)
+        with self._waiting(entry):
+            try:
+                result = entry.future.result(timeout)
+            except concurrent.futures.TimeoutError:
+                result = self._timed_out(entry, timeout)
+        return self._answered(entry, result)
 
     # -- events --------------------------------------------------------------------------------
 
@@ -286,39 +166,15 @@ class Merit:
                 self._callback_thread.start()
         return callback
 
-    def off_event(self, callback: EventCallback) -> None:
-        """Stop calling ``callback``."""
-        with self._event_lock:
-            if callback in self._callbacks:
-                self._callbacks.remove(callback)
-
     def next_event(self, timeout: Optional[float] = None) -> Optional[Event]:
         """The oldest event received and not yet taken, waiting up to ``timeout`` seconds (``None``:
         as long as the session lasts) for one; ``None`` at the timeout. Once the session is over and
         every event taken, raises :class:`~merit_client.errors.ClientClosed` or
         :class:`~merit_client.errors.ServerExited`."""
-        deadline = None if timeout is None else time.monotonic() + timeout
         with self._event_lock:
-            while not self._events.items:
-                if self._events_over:
-                    raise _copy(self._router.failure or ClientClosed("the Merit client is closed"))
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return None
+            for remaining in self._event_waits(timeout):
                 self._event_lock.wait(remaining)
-            return self._events.items.popleft()
-
-    def drain_events(self) -> List[Event]:
-        """Every event received and not yet taken, oldest first, without waiting."""
-        with self._event_lock:
-            items = list(self._events.items)
-            self._events.items.clear()
-            return items
-
-    @property
-    def dropped_events(self) -> int:
-        """How many events were dropped because the buffer was full."""
-        return self._events.dropped
+            return self._take_event()
 
     @property
     def events(self) -> "_Events":
@@ -327,12 +183,12 @@ class Merit:
         server's ``events.*`` methods."""
         return _Events(self)
 
-    def _deliver_event(self, event: Event) -> None:
-        with self._event_lock:
-            self._events.push(event)
-            self._event_lock.notify_all()
-            if self._callbacks and self._callback_queue is not None:
-                self._callback_queue.put(event)
+    def _wake_event_waiters(self) -> None:
+        self._event_lock.notify_all()
+
+    def _dispatch_event(self, event: Event) -> None:
+        if self._callbacks and self._callback_queue is not None:
+            self._callback_queue.put(event)
 
     def _run_callbacks(self) -> None:
         assert self._callback_queue is not None
@@ -353,10 +209,7 @@ class Merit:
     def _drain_stderr(self) -> None:
         stream = self._proc.stderr
         try:
-            while True:
-                chunk = stream.read1(65536)
-                if not chunk:
-                    break
+            for chunk in iter(lambda: stream.read1(65536), b""):
                 self._stderr.feed(chunk)
         except (OSError, ValueError):
             pass
@@ -364,23 +217,9 @@ class Merit:
             self._stderr.finish()
 
     def _read_stdout(self) -> None:
-        stream = self._proc.stdout
         try:
-            for line in iter(stream.readline, b""):
-                if not line.strip():
-                    continue
-                try:
-                    message = _common.decode_line(line)
-                except ProtocolError as error:
-                    log.warning("%s", error)
-                    continue
-                for future, error, result in _common.route(message, self._router, self._deliver_event):
-                    if future.done():
-                        continue
-                    if error is not None:
-                        future.set_exception(error)
-                    else:
-                        future.set_result(result)
+            for line in iter(self._proc.stdout.readline, b""):
+                self._handle_line(line)
         except (OSError, ValueError):
             pass
         except Exception:  # pragma: no cover - a bug of the client: never leave calls hanging
@@ -394,23 +233,7 @@ class Merit:
         except subprocess.TimeoutExpired:
             returncode = None
         self._stderr_thread.join(timeout=2)
-        tail = self._stderr.lines()
-        pending = len(self._router)
-        failure: MeritError
-        if self._closing:
-            failure = ClientClosed(f"the Merit client was closed before merit answered "
-                                   f"(merit serve {describe_exit(returncode)}).")
-        else:
-            failure = _common.exit_error(returncode, tail, pending)
-        for entry in self._router.close(failure):
-            if not entry.future.done():
-                error = _copy(failure)
-                if isinstance(error, MeritError):
-                    error.method, error.request_id = entry.method, entry.id
-                entry.future.set_exception(error)
-        with self._event_lock:
-            self._events_over = True
-            self._event_lock.notify_all()
+        self._session_ended(returncode)
 
     # -- closing -------------------------------------------------------------------------------
 
@@ -447,13 +270,7 @@ class Merit:
                     pass
             self._reader.join(timeout=10)
             self._stderr_thread.join(timeout=10)
-            for entry in self._router.close(ClientClosed("the Merit client is closed")):
-                if not entry.future.done():
-                    entry.future.set_exception(ClientClosed("the Merit client was closed before merit answered.",
-                                                            method=entry.method, request_id=entry.id))
-            with self._event_lock:
-                self._events_over = True
-                self._event_lock.notify_all()
+            self._fail_unanswered()
             if self._callback_queue is not None:
                 self._callback_queue.put(None)
                 if self._callback_thread is not threading.current_thread():
@@ -482,13 +299,10 @@ class Merit:
             pass
 
 
-class _Events:
+class _Events(EventsNamespace):
     """``merit.events``: callable (an iterator over events) and a namespace of ``events.*`` methods."""
 
-    __slots__ = ("_client",)
-
-    def __init__(self, client: Merit) -> None:
-        self._client = client
+    __slots__ = ()
 
     def __call__(self, timeout: Optional[float] = None) -> Iterator[Event]:
         client = self._client
@@ -501,51 +315,21 @@ class _Events:
                 return
             yield event
 
-    def __getattr__(self, name: str) -> Namespace:
-        if name.startswith("__") or self._client._table is None:
-            raise AttributeError(name)
-        return child_namespace(self._client._invoke, self._client._table, "events", name)
 
-
-class BatchItem:
+class BatchItem(BatchItemBase):
     """One call of a :class:`Batch`: its result once the batch is sent."""
 
-    __slots__ = ("method", "params", "_done", "_result", "_error")
+    __slots__ = ()
 
     def __init__(self, method: str, params: Any) -> None:
-        self.method = method
-        self.params = params
-        self._done = False
-        self._result: Any = None
-        self._error: Optional[BaseException] = None
-
-    def done(self) -> bool:
-        """Whether the answer is in."""
-        return self._done
-
-    def result(self) -> Any:
-        """The result; raises the call's error. ``RuntimeError`` before the batch is sent."""
-        if not self._done:
-            raise RuntimeError(f"the batch holding {self.method} has not been sent yet")
-        if self._error is not None:
-            raise self._error
-        return self._result
-
-    def exception(self) -> Optional[BaseException]:
-        """The call's error, or ``None`` if it succeeded."""
-        if not self._done:
-            raise RuntimeError(f"the batch holding {self.method} has not been sent yet")
-        return self._error
-
-    def _settle(self, result: Any = None, error: Optional[BaseException] = None) -> None:
-        self._done, self._result, self._error = True, result, error
+        super().__init__(method, params, concurrent.futures.Future())
 
     def __repr__(self) -> str:
-        state = "pending" if not self._done else ("error" if self._error else "done")
+        state = "pending" if not self.done() else ("error" if self.exception() else "done")
         return f"<BatchItem {self.method} {state}>"
 
 
-class Batch:
+class Batch(BatchBase[BatchItem]):
     """Calls collected and sent as one JSON-RPC batch (one line, one array, one answer).
 
     ``batch.people.create(...)`` / ``batch.call(name, params)`` add a request and return its
@@ -554,57 +338,25 @@ class Batch:
     exception in place of each failed one."""
 
     def __init__(self, client: Merit, timeout: Any = DEFAULT) -> None:
-        self._client = client
-        self._timeout = timeout
-        self._items: List[Tuple[str, Any, bool, Optional[BatchItem]]] = []
-        self._sent = False
-        #: Every request's result or exception, in order, once sent.
-        self.results: Optional[List[Any]] = None
+        super().__init__(client, timeout)
 
-    def call(self, method: str, params: Any = None) -> BatchItem:
-        """Add the request ``method`` (any name, unchecked)."""
-        self._check_open()
-        item = BatchItem(method, params)
-        self._items.append((method, params, False, item))
-        return item
-
-    def notify(self, method: str, params: Any = None) -> None:
-        """Add the notification ``method``."""
-        self._check_open()
-        self._items.append((method, params, True, None))
-
-    def __getattr__(self, name: str) -> Namespace:
-        if name.startswith("_") or self._client._table is None:
-            raise AttributeError(name)
-        return child_namespace(self.call, self._client._table, "", name)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def _check_open(self) -> None:
-        if self._sent:
-            raise RuntimeError("this batch has been sent; start another with merit.batch()")
+    def _new_item(self, method: str, params: Any) -> BatchItem:
+        return BatchItem(method, params)
 
     def send(self) -> List[Any]:
         """Send the batch; wait for its answer; return every request's result or exception, in order."""
-        self._check_open()
-        self._sent = True
-        requests = [item for _, _, _, item in self._items if item is not None]
-        self.results = []
+        requests = self._begin_send()
         if not self._items:
-            return self.results
+            return self._collect(requests)
         client = self._client
-        entries = client._start([(m, p, n) for m, p, n, _ in self._items], batch=True)
-        timeout = client._timeout if self._timeout is DEFAULT else self._timeout
-        deadline = None if timeout is None else time.monotonic() + timeout
+        entries = client._start(self._unit(), batch=True)
+        deadline = self._deadline()
         for item, entry in zip(requests, entries):
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
-                item._settle(result=client._wait(entry, remaining))
+                item._future.set_result(client._wait(entry, self._remaining(deadline)))
             except MeritError as error:
-                item._settle(error=error)
-        self.results = [item._error if item._error is not None else item._result for item in requests]
-        return self.results
+                item._future.set_exception(error)
+        return self._collect(requests)
 
     def __enter__(self) -> "Batch":
         return self
