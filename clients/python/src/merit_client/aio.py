@@ -311,7 +311,10 @@ class AsyncMerit(ClientBase):
             await self._wait(entry, None)
         except MeritError as error:
             log.debug("shutdown at close: %s", error)
-        await self._start([("exit", None, True)], batch=False, internal=True)
+        try:
+            await self._start([("exit", None, True)], batch=False, internal=True)
+        except MeritError:
+            pass  # the child has gone already (as the synchronous client, close() still ends quietly)
         assert self._write_lock is not None
         async with self._write_lock:
             try:
