@@ -1,8 +1,10 @@
-/// A rich-text document (ProseMirror-style JSON), as a summary's body holds it: a `doc` node whose content is
-/// block nodes, down to `text` nodes with marks.
+/// A rich-text document (ProseMirror-style JSON) as a tree: a `doc` node whose content is block nodes, down to `text`
+/// nodes with marks.
 ///
-/// Members a node was given are kept exactly (an absent `content` stays absent, an empty one stays empty), so that a
-/// body comes back exactly as it was sent. `validate` checks the grammar; `plainText` and `markdown` render it.
+/// A summary's body is its compact JSON (`RichText`), which the API, the log and snapshots copy as it stands. The tree
+/// is how summaries stored their bodies before (schema version 1 of their change kinds), which `RichText` still
+/// reads, and what `plainText` and `markdown` walk. Members a node was given are kept (an absent `content` stays
+/// absent, an empty one stays empty), in the order `encode(to:)` lists them.
 public struct RichTextNode: FieldRecord {
     /// The kinds of node.
     public enum Kind: String, FieldEnumeration {
@@ -114,106 +116,6 @@ public struct RichTextNode: FieldRecord {
             type: try decoder.decode("type"), attrs: try decoder.decodeIfPresent("attrs"),
             content: try decoder.decodeIfPresent("content"), text: try decoder.decodeIfPresent("text"),
             marks: try decoder.decodeIfPresent("marks"))
-    }
-}
-
-// MARK: - The grammar
-
-extension RichTextNode {
-    /// The most bytes a body may take written as compact JSON (256 KB).
-    public static let maximumBytes = 262_144
-
-    /// Check that `self`, found at `path` (`body`), is a document of the grammar: a `doc` of blocks (paragraph,
-    /// heading with `attrs.level` 1–3, bullet_list and ordered_list of list_items, list_item and blockquote of
-    /// blocks, horizontal_rule), paragraphs and headings of `text` nodes with marks bold, italic, underline,
-    /// strike and link (with `attrs.href`). The error names the offending member's path.
-    public func validateDocument(path: String) throws(DomainError) {
-        guard type == .doc else {
-            throw DomainError.invalid(
-                "\(path).type", "must be 'doc' at the top of a rich-text body, not '\(type.rawValue)'")
-        }
-        try validate(path: path)
-    }
-
-    private func validate(path: String) throws(DomainError) {
-        try checkMembers(path: path)
-        switch type {
-        case .doc, .blockquote, .listItem:
-            try checkChildren(path: path, required: type != .doc, what: "block nodes") { $0.isBlock }
-        case .bulletList, .orderedList:
-            try checkChildren(path: path, required: true, what: "list_item nodes") { $0 == .listItem }
-        case .paragraph, .heading:
-            try checkChildren(path: path, required: false, what: "text nodes") { $0 == .text }
-        case .horizontalRule:
-            break
-        case .text:
-            try checkText(path: path)
-        }
-    }
-
-    /// Only the members the node's kind has: `attrs` on a heading, `content` on containers, `text` and `marks`
-    /// on text.
-    private func checkMembers(path: String) throws(DomainError) {
-        let container = type != .text && type != .horizontalRule
-        if attrs != nil, type != .heading {
-            throw DomainError.invalid("\(path).attrs", "is not allowed on a \(type.rawValue) node")
-        }
-        if content != nil, !container {
-            throw DomainError.invalid("\(path).content", "is not allowed on a \(type.rawValue) node")
-        }
-        if type != .text {
-            if text != nil { throw DomainError.invalid("\(path).text", "is only allowed on a text node") }
-            if marks != nil { throw DomainError.invalid("\(path).marks", "are only allowed on a text node") }
-        }
-        if type == .heading {
-            guard let level = attrs?.level else {
-                throw DomainError.invalid("\(path).attrs.level", "is required on a heading (1, 2 or 3)")
-            }
-            guard (1...3).contains(level) else {
-                throw DomainError.invalid("\(path).attrs.level", "must be 1, 2 or 3, not \(level)")
-            }
-        }
-    }
-
-    private func checkChildren(
-        path: String, required: Bool, what: String, allowed: (Kind) -> Bool
-    ) throws(DomainError) {
-        guard let content else {
-            if required { throw DomainError.invalid("\(path).content", "is required on a \(type.rawValue) node") }
-            return
-        }
-        if required && content.isEmpty {
-            throw DomainError.invalid("\(path).content", "must hold at least one node in a \(type.rawValue)")
-        }
-        for (offset, child) in content.enumerated() {
-            let childPath = "\(path).content[\(offset)]"
-            guard allowed(child.type) else {
-                throw DomainError.invalid(
-                    "\(childPath).type",
-                    "is '\(child.type.rawValue)', but a \(type.rawValue) holds only \(what)")
-            }
-            try child.validate(path: childPath)
-        }
-    }
-
-    private func checkText(path: String) throws(DomainError) {
-        guard let text, !text.isEmpty else {
-            throw DomainError.invalid("\(path).text", "is required on a text node and must not be empty")
-        }
-        var seen: Set<Mark.Kind> = []
-        for (offset, mark) in (marks ?? []).enumerated() {
-            let markPath = "\(path).marks[\(offset)]"
-            guard seen.insert(mark.type).inserted else {
-                throw DomainError.invalid("\(markPath).type", "repeats the mark \(mark.type.rawValue)")
-            }
-            if mark.type == .link {
-                guard let href = mark.attrs?.href, !href.isEmpty else {
-                    throw DomainError.invalid("\(markPath).attrs.href", "is required on a link mark")
-                }
-            } else if mark.attrs != nil {
-                throw DomainError.invalid("\(markPath).attrs", "is only allowed on a link mark")
-            }
-        }
     }
 }
 

@@ -2,7 +2,8 @@
 public struct SummaryEdit: Sendable {
     public var periodStart: Day?
     public var periodEnd: Day?
-    public var body: RichTextNode?
+    /// A new body, read from the request; `updateSummary` holds it to the grammar.
+    public var body: RichText.Candidate?
     public var includedObservationIDs: [ID<Observation>]?
     public var includedObjectiveIDs: [ID<Objective>]?
 
@@ -89,11 +90,11 @@ extension State {
     /// Create a draft summary.
     public func createSummary(
         id: ID<Summary>, employeeID: ID<Person>, managerID: ID<Person>?, periodStart: Day, periodEnd: Day,
-        body: RichTextNode, observationIDs: [ID<Observation>], objectiveIDs: [ID<Objective>], now: Timestamp,
+        body: RichText.Candidate, observationIDs: [ID<Observation>], objectiveIDs: [ID<Objective>], now: Timestamp,
         by principal: Principal
     ) throws(DomainError) -> Changed<Summary> {
         try Self.checkSummaryPeriod(start: periodStart, end: periodEnd, today: now.day)
-        try body.validateDocument(path: "body")
+        let body = try body.checked()
         try Self.checkIncludedCount(observationIDs.count, objectiveIDs.count)
         try requireSubject(employeeID, field: "employee_id", by: principal)
         try Authorization.require(.summariesWrite, of: principal, in: self, to: "write summaries")
@@ -120,7 +121,7 @@ extension State {
         throws(DomainError) -> Changed<Summary>
     {
         try Self.checkSummaryPeriod(start: edit.periodStart, end: edit.periodEnd, today: now.day)
-        try edit.body?.validateDocument(path: "body")
+        let body = try edit.body?.checked()
         try Self.checkIncludedCount(edit.includedObservationIDs?.count ?? 0, edit.includedObjectiveIDs?.count ?? 0)
         var summary = try writableSummary(id, by: principal)
         try checkIncluded(edit.includedObservationIDs ?? [], edit.includedObjectiveIDs ?? [])
@@ -134,7 +135,7 @@ extension State {
         if let start = edit.periodStart { summary.periodStart = start }
         if let end = edit.periodEnd { summary.periodEnd = end }
         try Self.checkSummaryPeriod(start: summary.periodStart, end: summary.periodEnd, today: now.day)
-        if let body = edit.body { summary.body = body }
+        if let body { summary.body = body }
         if let ids = edit.includedObservationIDs { summary.includedObservationIDs = ids }
         if let ids = edit.includedObjectiveIDs { summary.includedObjectiveIDs = ids }
         guard summary != before else { return Changed(before, []) }

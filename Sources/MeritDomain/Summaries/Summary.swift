@@ -85,7 +85,7 @@ public struct Summary: TableRow {
     public var managerID: ID<Person>
     public var periodStart: Day
     public var periodEnd: Day
-    public var body: RichTextNode
+    public var body: RichText
     public var status: Status
     public var includedObservationIDs: [ID<Observation>]
     public var includedObjectiveIDs: [ID<Objective>]
@@ -105,7 +105,7 @@ public struct Summary: TableRow {
     @inlinable
     public init(
         id: ID<Summary>, employeeID: ID<Person>, managerID: ID<Person>, periodStart: Day, periodEnd: Day,
-        body: RichTextNode, status: Status, includedObservationIDs: [ID<Observation>],
+        body: RichText, status: Status, includedObservationIDs: [ID<Observation>],
         includedObjectiveIDs: [ID<Objective>], sharedAt: Timestamp?, approvedAt: Timestamp?, createdAt: Timestamp,
         updatedAt: Timestamp, feedback: [Feedback], periodEndChanges: [PeriodEndChange]
     ) {
@@ -145,12 +145,15 @@ public struct Summary: TableRow {
         encoder.encode(.stored("period_end_changes"), periodEndChanges)
     }
 
+    /// Reads the layout of every schema version: before version 2 the body was stored as a tree (`RichTextNode`).
     @inlinable
     public init<Decoder: FieldDecoder>(from decoder: inout Decoder) throws(StoredFormError) {
         self.init(
             id: try decoder.decode("id"), employeeID: try decoder.decode("employee_id"),
             managerID: try decoder.decode("manager_id"), periodStart: try decoder.decode("period_start"),
-            periodEnd: try decoder.decode("period_end"), body: try decoder.decode("body"),
+            periodEnd: try decoder.decode("period_end"),
+            body: decoder.schemaVersion >= 2
+                ? try decoder.decode("body") : RichText(storedTree: try decoder.decode("body", as: RichTextNode.self)),
             status: try decoder.decode("status"),
             includedObservationIDs: try decoder.decode("included_observation_ids"),
             includedObjectiveIDs: try decoder.decode("included_objective_ids"),

@@ -84,6 +84,11 @@ struct JSONTreeEncoder: FieldEncoder {
         swap(&outer, &object)
         value = .object(outer)
     }
+
+    mutating func writeCompactJSON(_ json: [UInt8]) {
+        // What `writeCompactJSON` is given is JSON: a body was checked when it arrived, or when it was read back.
+        value = (try? JSONParser.parse(json)) ?? .null
+    }
 }
 
 /// Writes a record's API JSON straight into a staged block of a `JSONWriter`.
@@ -139,6 +144,10 @@ struct StagedFieldEncoder: FieldEncoder {
         record.encode(to: &self)
         json.pointee.raw("}")
         first = outer
+    }
+
+    mutating func writeCompactJSON(_ json: [UInt8]) {
+        json.withUnsafeBytes { self.json.pointee.raw($0) }
     }
 }
 
@@ -282,6 +291,10 @@ struct StoredJSONDecoder: FieldDecoder {
         swap(&outer, &object)
         defer { swap(&outer, &object) }
         return try Record(from: &self)
+    }
+
+    mutating func readCompactJSON() throws(StoredFormError) -> [UInt8] {
+        try present().serialized()
     }
 }
 
