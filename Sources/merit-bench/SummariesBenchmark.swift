@@ -99,6 +99,10 @@ enum SummariesBenchmark {
         let team = try PerformanceBenchmark.samples(client) { _ in
             client.request("summaries.list", #""limit":20"#, actor: managers.randomElement(using: &random)!)
         }
+        // A head's: the summaries of the 1 000 people below their 20 managers (a tenth of all).
+        let division = try PerformanceBenchmark.samples(client) { _ in
+            client.request("summaries.list", #""limit":20"#, actor: heads.randomElement(using: &random)!)
+        }
         var known: [(id: String, manager: String)] = []
         for _ in 0..<50 {
             let employee = Int.random(in: 0..<employeeCount, using: &random)
@@ -132,6 +136,7 @@ enum SummariesBenchmark {
                     note: String(format: "%.1f s", generationSeconds)),
                 readRow("summaries.list {employee_id} limit 20 (as the manager)", list),
                 readRow("summaries.list, no filter, limit 20 (as a manager of 50)", team),
+                readRow("summaries.list, no filter, limit 20 (as a head of 1 000)", division),
                 readRow("summaries.get (as the manager)", get),
                 Row(name: "peak RSS in-process after generation (VmHWM)", value: megabytes(peak)),
                 Row(name: "data directory on disk", value: megabytes(size)),
