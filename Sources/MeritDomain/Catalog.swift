@@ -38,6 +38,37 @@ extension ResourceKind {
     }
 }
 
+/// Shown the type of the rows of one table, to work with that table's rows as their own type.
+public protocol RowTypeVisitor: ~Copyable {
+    mutating func visit<Row: TableRow>(_ type: Row.Type) throws(StoredFormError)
+}
+
+extension ResourceKind {
+    /// Show `visitor` the row type of this kind's table; `false` for the organization, which has no table.
+    ///
+    /// Inlinable, so that a visitor is specialized for each row type where it is called: reading a snapshot's rows
+    /// through it costs what reading them by their own types does.
+    @inlinable
+    public func visitRowType<Visitor: RowTypeVisitor & ~Copyable>(_ visitor: inout Visitor) throws(StoredFormError)
+        -> Bool
+    {
+        switch self {
+        case .organization: return false
+        case .key: try visitor.visit(APIKey.self)
+        case .person: try visitor.visit(Person.self)
+        case .template: try visitor.visit(Template.self)
+        case .observation: try visitor.visit(Observation.self)
+        case .objective: try visitor.visit(Objective.self)
+        case .notification: try visitor.visit(Notification.self)
+        case .cycle: try visitor.visit(ReviewCycle.self)
+        case .review: try visitor.visit(Review.self)
+        case .feedbackRequest: try visitor.visit(FeedbackRequest.self)
+        case .summary: try visitor.visit(Summary.self)
+        }
+        return true
+    }
+}
+
 /// What a change does to its resource's table.
 public enum Effect: Sendable {
     /// Store the resource (created or changed): the change carries it as it is after the change.

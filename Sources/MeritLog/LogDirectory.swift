@@ -205,23 +205,25 @@ struct LogDirectory {
 
     /// What reading a snapshot file found.
     enum SnapshotRead {
-        /// The file's bytes and where its payload lies in them.
-        case valid(bytes: [UInt8], payload: Range<Int>)
+        /// The file's contents and where its payload lies in them.
+        case valid(contents: FileContents, payload: Range<Int>)
         case invalid(reason: String)
         case unsupported(version: UInt32)
     }
 
-    /// Read and check the snapshot file.
-    func readSnapshot(_ snapshot: SnapshotFile, fileSystem: any FileSystem) -> SnapshotRead {
-        let bytes: [UInt8]
+    /// Read and check the snapshot file: mapped (start-up, which reads it once from start to end and keeps none of
+    /// it) or copied (inspection, where a failed read must be reported, not end the process).
+    func readSnapshot(_ snapshot: SnapshotFile, mapped: Bool, fileSystem: any FileSystem) -> SnapshotRead {
+        let contents: FileContents
         do {
-            bytes = try fileSystem.readFile(path(snapshot.name))
+            let path = path(snapshot.name)
+            contents = mapped ? try fileSystem.contents(of: path) : FileContents(try fileSystem.readFile(path))
         } catch {
             return .invalid(reason: "it cannot be read (\(error))")
         }
-        let check = bytes.withUnsafeBytes { LogFormat.checkSnapshot($0, expectedSequence: snapshot.sequence) }
+        let check = contents.withBytes { LogFormat.checkSnapshot($0, expectedSequence: snapshot.sequence) }
         switch check {
-        case .valid(_, let payload): return .valid(bytes: bytes, payload: payload)
+        case .valid(_, let payload): return .valid(contents: contents, payload: payload)
         case .damaged(let reason): return .invalid(reason: reason)
         case .unsupported(let version): return .unsupported(version: version)
         }

@@ -25,7 +25,7 @@ public enum LogInspector {
         var covered: UInt64 = 0
         for file in listing.snapshots {
             let path = listing.path(file.name)
-            switch listing.readSnapshot(file, fileSystem: fileSystem) {
+            switch listing.readSnapshot(file, mapped: false, fileSystem: fileSystem) {
             case .valid:
                 report.snapshots.append(SnapshotStatus(file: path, sequence: file.sequence, problem: nil))
                 covered = file.sequence
@@ -219,7 +219,7 @@ private struct Repair {
         var covered: UInt64 = 0
         var unreadable: [(name: String, reason: String)] = []
         for file in listing.snapshots {
-            switch listing.readSnapshot(file, fileSystem: fileSystem) {
+            switch listing.readSnapshot(file, mapped: false, fileSystem: fileSystem) {
             case .valid:
                 covered = file.sequence
             case .invalid(let reason):

@@ -101,16 +101,16 @@ private struct Recovery {
     ) throws(LogError) {
         for file in listing.snapshots.reversed() {
             let path = listing.path(file.name)
-            switch listing.readSnapshot(file, fileSystem: fileSystem) {
+            switch listing.readSnapshot(file, mapped: true, fileSystem: fileSystem) {
             case .unsupported(let version):
                 throw .unsupportedVersion(file: path, version: version)
             case .invalid(let reason):
                 report.skippedSnapshots.append(path)
                 skippedReasons.append(reason)
-            case .valid(let bytes, let payload):
+            case .valid(let contents, let payload):
                 do {
-                    try bytes.withUnsafeBytes {
-                        try snapshot(file.sequence, UnsafeRawBufferPointer(rebasing: $0[payload]))
+                    try contents.withBytes { bytes throws in
+                        try snapshot(file.sequence, UnsafeRawBufferPointer(rebasing: bytes[payload]))
                     }
                 } catch {
                     throw .replayFailed(sequence: file.sequence, message: "loading the snapshot \(path): \(error)")

@@ -203,19 +203,22 @@ public final class Server: RequestHandler {
     public func commit() -> CommitOutcome {
         if let failure = engine.commit() { return CommitOutcome(failure: (RPCError(failure.error), failure.firstCall)) }
         guard let subscription else { return .success }
-        let state = engine.state
-        // The session's key must still read the feed: re-authenticating with a key without events:read, or the
-        // key's revocation, ends the subscription.
-        guard let keyID = authenticatedKey, let key = state.keys[keyID], key.isActive,
-            Authorization.effectiveScopes(of: Principal(key: key), in: state).contains(.eventsRead)
-        else {
-            _ = engine.takeCommittedEvents()
+        let events = engine.takeCommittedEvents()
+        let keyID = authenticatedKey
+        let notifications: [(method: String, params: JSON)]? = engine.withState { state in
+            // The session's key must still read the feed: re-authenticating with a key without events:read, or the
+            // key's revocation, ends the subscription.
+            guard let keyID, let key = state.keys[keyID], key.isActive,
+                Authorization.effectiveScopes(of: Principal(key: key), in: state).contains(.eventsRead)
+            else { return nil }
+            // Written after the group's responses, so only once the events are durable.
+            return events.filter { subscription.contains($0.change.kind) }.map {
+                (method: "event", params: $0.json(in: state))
+            }
+        }
+        guard let notifications else {
             self.subscription = nil
             return .success
-        }
-        // Written after the group's responses, so only once the events are durable.
-        let notifications = engine.takeCommittedEvents().filter { subscription.contains($0.change.kind) }.map {
-            (method: "event", params: $0.json(in: state))
         }
         return CommitOutcome(notifications: notifications)
     }
@@ -240,6 +243,17 @@ public final class Server: RequestHandler {
     func record<Value>(_ changed: Changed<Value>) throws(StorageError) -> Value {
         try engine.record(changed.changes, actor: requestPrincipal, call: currentCall)
         return changed.value
+    }
+
+    /// Run a command of the current request on the state (in place: `Engine.withState`), record what it changed,
+    /// and give back the resource it changed.
+    func record<Value>(_ command: (inout State) throws -> Changed<Value>) throws -> Value {
+        try record(engine.withState(command))
+    }
+
+    /// Run a query on the state in place (`Engine.withState`): what handlers read the state through.
+    func withState<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
+        try engine.withState(body)
     }
 }
 

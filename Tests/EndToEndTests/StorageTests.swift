@@ -191,6 +191,35 @@ struct StorageTests {
         #expect(merit.waitForExit() == 0)
     }
 
+    @Test("the event feed through the binary: a watermark taken before merit compact continues exactly after it")
+    func feedAcrossCompaction() throws {
+        let data = try TestDataDirectory()
+        func page(_ merit: SpawnedMerit, after: Int64) throws -> (types: [String], next: Int64) {
+            let response = try #require(merit.call("events.list", ["after": .int(after), "limit": 100], id: "feed"))
+            let events = try #require(response["result"]?["data"]?.arrayValue, "events.list failed: \(response)")
+            let sequences = events.compactMap { $0["sequence"]?.intValue }
+            #expect(sequences == Array((after + 1)..<(after + 1 + Int64(sequences.count))))
+            return (events.compactMap { $0["type"]?.stringValue }, response["result"]?["next_after"]?.intValue ?? -1)
+        }
+        let first = try SpawnedMerit.serve(data, authenticated: true)
+        for index in 0..<5 { first.send(Self.keyCreate(index, name: "before\(index)")) }
+        for _ in 0..<5 { _ = first.nextMessage() }
+        let before = try page(first, after: 0)
+        #expect(before.types == ["organization.created", "key.created"] + Array(repeating: "key.created", count: 5))
+        #expect(first.waitForExit() == 0)
+        let compacted = try runMerit(["compact", "--data", data.path])
+        #expect(compacted.status == 0, "\(compacted.error)")
+        let second = try SpawnedMerit.serve(data, authenticated: true)
+        for index in 5..<8 { second.send(Self.keyCreate(index, name: "after\(index)")) }
+        for _ in 5..<8 { _ = second.nextMessage() }
+        let after = try page(second, after: before.next)
+        #expect(after.types == ["key.created", "key.created", "key.created"])
+        #expect(after.next == before.next + 3)
+        // And from the start, the whole history is still there.
+        #expect(try page(second, after: 0).types.count == 10)
+        #expect(second.waitForExit() == 0)
+    }
+
     @Test("init refuses a directory that already holds an organization")
     func initTwice() throws {
         let data = try TestDataDirectory()

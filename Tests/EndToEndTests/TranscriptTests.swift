@@ -16,6 +16,25 @@ struct TranscriptTests {
         #expect(all.allSatisfy { !$0.exchanges.isEmpty })
     }
 
+    @Test("every documented method is exercised by some transcript, and event notifications are recorded in one")
+    func coverage() throws {
+        var methods: Set<String> = []
+        var eventTypes: Set<String> = []
+        for exchange in try Transcript.all().flatMap(\.exchanges) {
+            if let request = try? JSONParser.parse(exchange.request) {
+                for call in request.arrayValue ?? [request] {
+                    if let method = call["method"]?.stringValue { methods.insert(method) }
+                }
+            }
+            for notification in exchange.notifications {
+                if let type = notification["params"]?["type"]?.stringValue { eventTypes.insert(type) }
+            }
+        }
+        let documented = Set(try OpenRPCContract().methodNames)
+        #expect(documented.subtracting(methods).sorted() == [])
+        #expect(eventTypes.isSuperset(of: ["summary.created", "summary.shared", "notification.created"]))
+    }
+
     @Test("each transcript's responses match exactly, in order", arguments: transcripts.map(\.name))
     func replay(name: String) throws {
         let transcript = try #require(Self.transcripts.first { $0.name == name })

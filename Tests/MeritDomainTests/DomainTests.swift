@@ -402,3 +402,152 @@ func testID<Entity>(_ name: String) -> ID<Entity> {
     for byte in name.split(separator: "_", maxSplits: 1).last!.utf8 { low = low << 8 | UInt64(byte) }
     return ID(ULID(milliseconds: 0, randomHigh: 0, randomLow: low))
 }
+
+@Suite("tables")
+struct TableTests {
+    static func person(_ number: UInt64, squad: String?) -> Person {
+        Person(
+            id: ID(high: 1, low: number), name: "P \(number)", email: "p\(number)@x.example",
+            role: number.isMultiple(of: 3) ? .lead : .employee, managerID: nil, squad: squad, reviewTemplateID: nil,
+            isAdmin: false, createdAt: Timestamp(milliseconds: 0), updatedAt: Timestamp(milliseconds: 0))
+    }
+
+    @Test("rows keep their creation order through writes, removals (holes closed up) and rollbacks")
+    func creationOrder() {
+        var table = Table<Person>()
+        // What the table must hold: the rows by id, and their ids in creation order.
+        var rows: [ID<Person>: Person] = [:]
+        var order: [ID<Person>] = []
+        var random = SplitMix64(state: 11)
+        var next: UInt64 = 1
+        func check() {
+            #expect(table.order == order)
+            #expect(table.rows == rows)
+            #expect(table.count == rows.count)
+            #expect(table.indexesAreConsistent)
+            #expect(table.inCreationOrder.map(\.id) == order)
+            #expect(table.inOrder.map(\.id) == order.sorted())
+        }
+        for step in 0..<3000 {
+            // Growing first, then mostly removing, so that holes pile up and are closed up, then growing again.
+            let removing = step >= 1000 && step < 2200 ? 3 : 1
+            let choice = random.next() % 6
+            if choice < removing, !order.isEmpty {
+                let id = order[Int(random.next() % UInt64(order.count))]
+                #expect(table.remove(id) == rows[id])
+                rows[id] = nil
+                order.removeAll { $0 == id }
+            } else if choice < 4 || order.isEmpty {
+                let person = Self.person(next, squad: next.isMultiple(of: 2) ? "core" : nil)
+                next += 1
+                #expect(table.write(person) == nil)
+                rows[person.id] = person
+                order.append(person.id)
+            } else {
+                let id = order[Int(random.next() % UInt64(order.count))]
+                var person = Self.person(id.low, squad: random.next().isMultiple(of: 2) ? "edge" : nil)
+                person.name = "Renamed \(step)"
+                #expect(table.write(person) == rows[id])
+                rows[id] = person
+            }
+            if step.isMultiple(of: 97) { check() }
+            if step.isMultiple(of: 250) {
+                // A transaction of creations, updates and removals, rolled back: everything is as it was, and
+                // the rows that were only updated keep their places.
+                let before = table
+                table.beginTransaction()
+                for extra in 0..<20 {
+                    let fresh = Self.person(next + UInt64(extra), squad: "temp")
+                    table.write(fresh)
+                    if !order.isEmpty {
+                        let id = order[Int(random.next() % UInt64(order.count))]
+                        var person = Self.person(id.low, squad: "moved")
+                        person.email = "moved\(extra)@x.example"
+                        table.write(person)
+                    }
+                    if extra.isMultiple(of: 5) { table.remove(fresh.id) }
+                }
+                table.rollBackTransaction()
+                #expect(table == before)
+                check()
+            }
+        }
+        check()
+        // A row removed in a rolled-back transaction comes back, at the end.
+        let removed = order[0]
+        table.beginTransaction()
+        table.remove(removed)
+        table.rollBackTransaction()
+        order.removeFirst()
+        order.append(removed)
+        check()
+    }
+
+    @Test("rows restored without indexing, with their indexes built apart, make the table writing them makes")
+    func restoreApart() {
+        let people = (1...600).map { Self.person(UInt64($0), squad: $0.isMultiple(of: 4) ? "core" : "edge") }
+        var written = State()
+        for person in people { written.apply(Change(.personCreated, person), sequence: 1) }
+        var restored = State()
+        restored.reserveCapacity(people.count, for: Person.self)
+        var indexes = Person.Indexes()
+        let buffer = UnsafeMutableBufferPointer<Person>.allocate(capacity: people.count)
+        defer { buffer.deallocate() }
+        for (offset, person) in people.enumerated() {
+            (buffer.baseAddress! + offset).initialize(to: person)
+            indexes.insert(person)
+        }
+        #expect(restored.restore(moving: buffer, indexing: false) == nil)
+        restored.install(indexes, for: Person.self)
+        #expect(restored.people == written.people)
+        #expect(restored.indexesAreConsistent)
+        // A row whose id was there already is reported.
+        (buffer.baseAddress!).initialize(to: people[7])
+        #expect(restored.restore(moving: UnsafeMutableBufferPointer(rebasing: buffer[0..<1])) == people[7].id)
+    }
+}
+
+@Suite("ordered indexes")
+struct OrderedIndexTests {
+    @Test("entries inserted in order, out of order and removed stay sorted and unique, and walks start at any bound")
+    func sortedThroughAnything() {
+        var index = OrderedIndex<Summary>()
+        var expected: [OrderedIndex<Summary>.Entry] = []
+        var random = SplitMix64(state: 5)
+        func entry(_ key: Int64, _ low: UInt64) -> OrderedIndex<Summary>.Entry {
+            .init(key: key, id: ID(high: 1, low: low))
+        }
+        // In order first (as a snapshot restores them: chunks fill), then anywhere, with removals and repeats.
+        for step in 0..<6000 {
+            let new: OrderedIndex<Summary>.Entry
+            if step < 3000 {
+                new = entry(Int64(step / 3), UInt64(step))
+            } else {
+                new = entry(Int64(random.next() % 1500), random.next() % 4000)
+            }
+            index.insert(new)
+            if !expected.contains(new) { expected.append(new) }
+            if step >= 3000 && step.isMultiple(of: 3) {
+                let gone = expected.remove(at: Int(random.next() % UInt64(expected.count)))
+                index.remove(gone)
+            }
+        }
+        expected.sort()
+        #expect(index.entries == expected)
+        #expect(index.count == expected.count)
+        for bound in [nil, expected[0], expected[expected.count / 2], expected[expected.count - 1], entry(700, 0)] {
+            var ascending: [OrderedIndex<Summary>.Entry] = []
+            index.forEach(after: bound, descending: false) {
+                ascending.append($0)
+                return true
+            }
+            #expect(ascending == expected.filter { bound == nil || $0 > bound! })
+            var descending: [OrderedIndex<Summary>.Entry] = []
+            index.forEach(after: bound, descending: true) {
+                descending.append($0)
+                return true
+            }
+            #expect(descending == expected.filter { bound == nil || $0 < bound! }.reversed())
+        }
+    }
+}

@@ -72,5 +72,6 @@ public struct APIKey: TableRow {
         public mutating func insert(_ key: APIKey) { bySecretHash[key.secretHash] = key.id }
         public mutating func remove(_ key: APIKey) { bySecretHash[key.secretHash] = nil }
         public static func keysDiffer(_ old: APIKey, _ new: APIKey) -> Bool { old.secretHash != new.secretHash }
+        public mutating func reserveCapacity(_ rows: Int) { bySecretHash.reserveCapacity(rows) }
     }
 }

@@ -131,6 +131,10 @@ public struct Person: TableRow {
             old.role != new.role || old.squad != new.squad || old.managerID != new.managerID || old.email != new.email
         }
 
+        public mutating func reserveCapacity(_ rows: Int) {
+            byEmail.reserveCapacity(rows)
+        }
+
         /// The key of `email` in `byEmail`: lower-cased, and the same string (no copy) when it already is.
         public static func emailKey(_ email: String) -> String {
             // Read as contiguous bytes: iterating `utf8` one element at a time costs several times as much.

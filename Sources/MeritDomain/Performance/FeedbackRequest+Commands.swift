@@ -198,8 +198,8 @@ extension State {
     public func actionItems(of person: ID<Person>, by principal: Principal) throws(DomainError) -> ActionItems {
         try Authorization.require(.viewPerformance, of: principal, in: self, to: "read action items")
         return ActionItems(
-            pendingReviews: reviews.rows(reviews.indexes.byReviewer[person]).count { $0.status != .completed },
-            selfAssessments: reviews.rows(reviews.indexes.bySubject[person]).count { $0.status == .selfAssessment },
+            pendingReviews: reviews.count(reviews.indexes.byReviewer[person]) { $0.status != .completed },
+            selfAssessments: reviews.count(reviews.indexes.bySubject[person]) { $0.status == .selfAssessment },
             pendingFeedback: pendingFeedbackRequests(of: person).count,
             openCycles: cycles.indexes.byStatus[.open].count)
     }

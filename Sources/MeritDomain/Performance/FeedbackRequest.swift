@@ -150,5 +150,10 @@ public struct FeedbackRequest: TableRow {
         public static func keysDiffer(_ old: FeedbackRequest, _ new: FeedbackRequest) -> Bool {
             old.reviewerID != new.reviewerID || old.subjectID != new.subjectID || old.cycleID != new.cycleID
         }
+
+        /// A person is asked about in a cycle by a few reviewers at most: a group for nearly every request.
+        public mutating func reserveCapacity(_ rows: Int) {
+            bySubjectAndCycle.reserveCapacity(groups: rows)
+        }
     }
 }

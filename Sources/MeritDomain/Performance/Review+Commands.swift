@@ -238,12 +238,15 @@ extension State {
     {
         if let cycleID { _ = try visibleCycle(cycleID, by: principal) }
         try Authorization.require(.viewPerformance, of: principal, in: self, to: "read reviews")
-        let candidates: [Review]
+        // The indexes narrow the reviews down to the cycle before any is read; the status is tested as each is read.
         switch Authorization.peopleInScope(of: principal, in: self) {
-        case .everyone: candidates = reviews.rows(cycleID.map { reviews.indexes.byCycle[$0] } ?? reviews.ids)
-        case .only(let people): candidates = visibleReviews(of: people, principal: principal)
+        case .everyone:
+            let ids = cycleID.map { reviews.indexes.byCycle[$0] } ?? reviews.ids
+            return reviews.rows(ids) { status == nil || $0.status == status }
+        case .only(let people):
+            let ids = visibleReviewIDs(of: people, in: cycleID, principal: principal)
+            return reviews.rows(ids) { status == nil || $0.status == status }
         }
-        return candidates.filter { (cycleID == nil || $0.cycleID == cycleID) && (status == nil || $0.status == status) }
     }
 
     /// Record the outcomes of goals of the review's previous reviews; each previous review whose goals change is
@@ -322,16 +325,35 @@ extension State {
         principal.personID == review.reviewerID || Authorization.canSee(review.userID, by: principal, in: self)
     }
 
-    /// The reviews of `people`, and those `principal` is the reviewer of, in id order.
-    func visibleReviews(of people: [ID<Person>], principal: Principal) -> [Review] {
-        var ids = SortedIDs<Review>()
-        for person in people {
-            for id in reviews.indexes.bySubject[person] { ids.insert(id) }
+    /// The ids of the reviews of `people` and of those `principal` is the reviewer of, in `cycleID` when given, in id
+    /// order and each once.
+    func visibleReviewIDs(of people: [ID<Person>], in cycleID: ID<ReviewCycle>?, principal: Principal)
+        -> [ID<Review>]
+    {
+        var ids: [ID<Review>] = []
+        if let cycleID {
+            ids.reserveCapacity(people.count)
+            for person in people {
+                if let id = reviews.indexes.bySubjectAndCycle[SubjectInCycle(subject: person, cycle: cycleID)] {
+                    ids.append(id)
+                }
+            }
+            if let actor = principal.personID {
+                ids += reviews.indexes.byReviewerInCycle[ReviewerInCycle(reviewer: actor, cycle: cycleID)]
+            }
+        } else {
+            for person in people { ids += reviews.indexes.bySubject[person] }
+            if let actor = principal.personID { ids += reviews.indexes.byReviewer[actor] }
         }
-        if let actor = principal.personID {
-            for id in reviews.indexes.byReviewer[actor] { ids.insert(id) }
+        ids.sort()
+        // The principal may be the reviewer of someone in their scope: that review is listed once.
+        var unique = 0
+        for index in ids.indices where unique == 0 || ids[unique - 1] != ids[index] {
+            ids[unique] = ids[index]
+            unique += 1
         }
-        return reviews.rows(ids)
+        ids.removeSubrange(unique...)
+        return ids
     }
 
     /// `permission_denied` unless `principal` may change `review`: `update:performance` over its subject, or its
@@ -362,17 +384,20 @@ extension State {
         guard let cycle = cycles[review.cycleID] else {
             return ReviewDetail(review: review, previousReviews: [], kpiAggregation: nil)
         }
-        let completed = completedReviews(of: review.userID).filter { $0.review.id != review.id }
+        // The previous reviews are chosen by id; only those are kept.
+        let completed = completedReviewIDs(of: review.userID).filter { $0.review != review.id }
         switch cycle.type {
         case .quarterly:
             let previous = completed.last { $0.cycle.periodEnd < cycle.periodEnd }
             return ReviewDetail(
-                review: review, previousReviews: previous.map { [$0.review] } ?? [], kpiAggregation: nil)
+                review: review, previousReviews: reviews.rows(previous.map { [$0.review] } ?? []),
+                kpiAggregation: nil)
         case .annual:
-            let quarters = completed.filter {
-                $0.cycle.type == .quarterly && $0.cycle.periodStart >= cycle.periodStart
-                    && $0.cycle.periodEnd <= cycle.periodEnd
-            }.map(\.review)
+            let quarters = reviews.rows(
+                completed.filter {
+                    $0.cycle.type == .quarterly && $0.cycle.periodStart >= cycle.periodStart
+                        && $0.cycle.periodEnd <= cycle.periodEnd
+                }.map(\.review))
             var aggregation: [(templateItemID: ID<Template.Item>, ratings: [Rating: Int])] = []
             var positions: [ID<Template.Item>: Int] = [:]
             // Items in the order their rows first appear (the template's order); only rated rows count, and an item
@@ -396,13 +421,27 @@ extension State {
 
     /// `person`'s completed reviews with their cycles, ordered by the cycle's `period_end`, then `completed_at`.
     func completedReviews(of person: ID<Person>) -> [(review: Review, cycle: ReviewCycle)] {
-        reviews.rows(reviews.indexes.bySubject[person]).compactMap { review in
-            guard review.status == .completed, let cycle = cycles[review.cycleID] else { return nil }
-            return (review, cycle)
-        }.sorted {
-            ($0.cycle.periodEnd, $0.review.completedAt ?? $0.review.updatedAt, $0.review.id)
-                < ($1.cycle.periodEnd, $1.review.completedAt ?? $1.review.updatedAt, $1.review.id)
+        completedReviewIDs(of: person).compactMap { entry in reviews[entry.review].map { ($0, entry.cycle) } }
+    }
+
+    /// The ids of `person`'s completed reviews with their cycles, in the same order: what a detail chooses its
+    /// previous reviews from, keeping none of the reviews it reads.
+    private func completedReviewIDs(of person: ID<Person>) -> [(review: ID<Review>, cycle: ReviewCycle)] {
+        var completed: [(review: ID<Review>, cycleID: ID<ReviewCycle>, completedAt: Timestamp)] = []
+        reviews.forEachRow(reviews.indexes.bySubject[person]) { review in
+            if review.status == .completed {
+                completed.append((review.id, review.cycleID, review.completedAt ?? review.updatedAt))
+            }
         }
+        var entries: [(review: ID<Review>, cycle: ReviewCycle, completedAt: Timestamp)] = []
+        entries.reserveCapacity(completed.count)
+        for entry in completed {
+            if let cycle = cycles[entry.cycleID] { entries.append((entry.review, cycle, entry.completedAt)) }
+        }
+        entries.sort {
+            ($0.cycle.periodEnd, $0.completedAt, $0.review) < ($1.cycle.periodEnd, $1.completedAt, $1.review)
+        }
+        return entries.map { ($0.review, $0.cycle) }
     }
 
     /// The edit with its texts trimmed and checked (empty text clears).

@@ -209,12 +209,17 @@ public struct Review: TableRow {
             createdAt: try decoder.decode("created_at"), updatedAt: try decoder.decode("updated_at"))
     }
 
-    /// Reviews by cycle, by the person reviewed and by reviewer; the one review of a person in a cycle; and how
-    /// many reviews of each cycle are in each status (a cycle's progress, counted as reviews move).
+    /// Reviews by cycle, by the person reviewed, by reviewer and by reviewer in each cycle; the one review of a
+    /// person in a cycle; and how many reviews of each cycle are in each status (a cycle's progress, counted as
+    /// reviews move).
+    ///
+    /// A list of one cycle's reviews for someone who sees only some people is therefore one lookup per person in
+    /// scope and one for the reviews they write in it, whatever the number of cycles.
     public struct Indexes: TableIndexes {
         public private(set) var byCycle = GroupIndex<ID<ReviewCycle>, Review>()
         public private(set) var bySubject = GroupIndex<ID<Person>, Review>()
         public private(set) var byReviewer = GroupIndex<ID<Person>, Review>()
+        public private(set) var byReviewerInCycle = GroupIndex<ReviewerInCycle, Review>()
         public private(set) var bySubjectAndCycle: [SubjectInCycle: ID<Review>] = [:]
         public private(set) var statusCounts: [ID<ReviewCycle>: [Status: Int]] = [:]
 
@@ -224,6 +229,7 @@ public struct Review: TableRow {
             byCycle.insert(row.id, under: row.cycleID)
             bySubject.insert(row.id, under: row.userID)
             byReviewer.insert(row.id, under: row.reviewerID)
+            byReviewerInCycle.insert(row.id, under: ReviewerInCycle(reviewer: row.reviewerID, cycle: row.cycleID))
             bySubjectAndCycle[SubjectInCycle(subject: row.userID, cycle: row.cycleID)] = row.id
             statusCounts[row.cycleID, default: [:]][row.status, default: 0] += 1
         }
@@ -232,6 +238,7 @@ public struct Review: TableRow {
             byCycle.remove(row.id, from: row.cycleID)
             bySubject.remove(row.id, from: row.userID)
             byReviewer.remove(row.id, from: row.reviewerID)
+            byReviewerInCycle.remove(row.id, from: ReviewerInCycle(reviewer: row.reviewerID, cycle: row.cycleID))
             bySubjectAndCycle[SubjectInCycle(subject: row.userID, cycle: row.cycleID)] = nil
             let count = statusCounts[row.cycleID]?[row.status] ?? 0
             statusCounts[row.cycleID]?[row.status] = count > 1 ? count - 1 : nil
@@ -241,6 +248,10 @@ public struct Review: TableRow {
         public static func keysDiffer(_ old: Review, _ new: Review) -> Bool {
             old.status != new.status || old.cycleID != new.cycleID || old.userID != new.userID
                 || old.reviewerID != new.reviewerID
+        }
+
+        public mutating func reserveCapacity(_ rows: Int) {
+            bySubjectAndCycle.reserveCapacity(rows)
         }
     }
 }
@@ -253,6 +264,18 @@ public struct SubjectInCycle: Hashable, Sendable {
     /// A key.
     public init(subject: ID<Person>, cycle: ID<ReviewCycle>) {
         self.subject = subject
+        self.cycle = cycle
+    }
+}
+
+/// A reviewer in a cycle: the key of the reviews they write in it.
+public struct ReviewerInCycle: Hashable, Sendable {
+    public var reviewer: ID<Person>
+    public var cycle: ID<ReviewCycle>
+
+    /// A key.
+    public init(reviewer: ID<Person>, cycle: ID<ReviewCycle>) {
+        self.reviewer = reviewer
         self.cycle = cycle
     }
 }

@@ -76,7 +76,7 @@ extension State {
         case .everyone:
             counts = reviews.indexes.statusCounts[id] ?? [:]
         case .only(let people):
-            for review in visibleReviews(of: people, principal: principal) where review.cycleID == id {
+            reviews.forEachRow(visibleReviewIDs(of: people, in: id, principal: principal)) { review in
                 counts[review.status, default: 0] += 1
             }
         }

@@ -35,14 +35,16 @@ public struct OrderedIndex<Row: Identified>: Sendable, Equatable {
             count = 1
             return
         }
-        // Most entries come after every other (keys that grow with time, rows restored in creation order).
         if last < entry {
-            count += 1
+            // Entries mostly come in order (rows restored in creation order, keyed by creation time): one after
+            // every other goes at the end without a search, and starts a new chunk rather than splitting a full
+            // one, so that entries added in order fill their chunks.
             if chunks[chunks.count - 1].count < Self.chunkSize {
                 chunks[chunks.count - 1].append(entry)
             } else {
                 chunks.append([entry])
             }
+            count += 1
             return
         }
         let chunk = chunkIndex(for: entry)

@@ -23,6 +23,11 @@ public struct SortedIDs<Entity: Identified>: Sendable, Equatable, RandomAccessCo
         ids.insert(id, at: position)
     }
 
+    /// Make room for `count` ids in all.
+    public mutating func reserveCapacity(_ count: Int) {
+        ids.reserveCapacity(count)
+    }
+
     /// Remove `id` if it is there.
     public mutating func remove(_ id: ID<Entity>) {
         let position = partitionPoint { $0 < id }

@@ -18,6 +18,13 @@ public protocol TableIndexes<Row>: Sendable, Equatable {
     /// Whether `old` and `new` differ in a field an index is keyed by: when they do not, an update leaves the
     /// indexes as they are (most updates change a name or a flag).
     static func keysDiffer(_ old: Row, _ new: Row) -> Bool
+    /// Make room for `rows` rows in the indexes that hold an entry for every row (a snapshot says how many rows a
+    /// table holds before they are read). Nothing, by default.
+    mutating func reserveCapacity(_ rows: Int)
+}
+
+extension TableIndexes {
+    public mutating func reserveCapacity(_ rows: Int) {}
 }
 
 /// The indexes of a table that needs none beyond its ids.
@@ -32,14 +39,21 @@ public struct NoIndexes<Row>: TableIndexes {
 /// every change made since `beginTransaction()`.
 ///
 /// A new resource's storage, listing order and rollback are this one declaration: `Table<Review>`.
+///
+/// The rows lie in one array in creation order, and a dictionary gives each id's place in it: a table of a
+/// million summaries is a million rows side by side and a small dictionary of ids, where a dictionary of the rows
+/// themselves would spread them over twice as many buckets and fill the buckets at random.
 public struct Table<Row: TableRow>: Sendable {
-    /// The rows, by id.
-    public private(set) var rows: [ID<Row>: Row] = [:]
+    /// The rows in the order they were first written: creation order, which id order only approximates when ids
+    /// were made by runs with different clocks. `nil` where a row was removed, until enough such holes are there to
+    /// close them up.
+    private var slots: [Row?] = []
+    /// Where each row lies in `slots`.
+    private var positions: [ID<Row>: Int] = [:]
+    /// How many of `slots` are holes.
+    private var holes = 0
     /// Every row's id, ascending: what lists page through.
     public private(set) var ids = SortedIDs<Row>()
-    /// Every row's id in the order the rows were first written: creation order, which id order only approximates
-    /// when ids were made by runs with different clocks.
-    public private(set) var order: [ID<Row>] = []
     /// The row type's secondary indexes.
     public private(set) var indexes = Row.Indexes()
     /// Changes whenever a row is written or removed, also by a rollback, so that what is derived from the table can
@@ -52,48 +66,112 @@ public struct Table<Row: TableRow>: Sendable {
     public init() {}
 
     /// The row with `id`.
-    public subscript(id: ID<Row>) -> Row? { rows[id] }
+    public subscript(id: ID<Row>) -> Row? {
+        guard let position = positions[id] else { return nil }
+        return slots[position]
+    }
 
     /// The number of rows.
-    public var count: Int { rows.count }
+    public var count: Int { positions.count }
+
+    /// The rows by id (made on demand, for tests).
+    public var rows: [ID<Row>: Row] {
+        Dictionary(uniqueKeysWithValues: slots.lazy.compactMap { $0 }.map { ($0.id, $0) })
+    }
+
+    /// Every row's id in creation order.
+    public var order: [ID<Row>] { slots.compactMap { $0?.id } }
 
     /// The rows in id order.
-    public var inOrder: [Row] { ids.compactMap { rows[$0] } }
+    public var inOrder: [Row] { ids.compactMap { self[$0] } }
 
     /// The rows in creation order.
-    public var inCreationOrder: [Row] { order.compactMap { rows[$0] } }
+    public var inCreationOrder: [Row] { slots.compactMap { $0 } }
+
+    /// The rows in creation order, read in place.
+    public var creationOrdered: some Sequence<Row> { slots.lazy.compactMap { $0 } }
 
     /// The rows of `ids` that exist, in their order.
-    public func rows(_ ids: some Sequence<ID<Row>>) -> [Row] { ids.compactMap { rows[$0] } }
+    public func rows(_ ids: some Sequence<ID<Row>>) -> [Row] { ids.compactMap { self[$0] } }
+
+    /// Call `body` with each row of `ids` that exists, in their order, keeping none of them: a query that reads a
+    /// field or two of many rows builds no array of them. (Reading a row from the dictionary still copies it, a
+    /// retain of each of its strings and arrays; `Dictionary` has no borrowing accessor.)
+    public func forEachRow(_ ids: some Sequence<ID<Row>>, _ body: (Row) -> Void) {
+        for id in ids {
+            if let position = rows.index(forKey: id) { body(rows.values[position]) }
+        }
+    }
+
+    /// The rows of `ids` that exist and satisfy `isIncluded`, in their order; each row is read once, and only those
+    /// included are kept.
+    public func rows(_ ids: some Sequence<ID<Row>>, where isIncluded: (Row) -> Bool) -> [Row] {
+        var found: [Row] = []
+        for id in ids {
+            guard let position = rows.index(forKey: id) else { continue }
+            let row = rows.values[position]
+            if isIncluded(row) { found.append(row) }
+        }
+        return found
+    }
+
+    /// The number of rows of `ids` that exist and satisfy `isCounted`.
+    public func count(_ ids: some Sequence<ID<Row>>, where isCounted: (Row) -> Bool) -> Int {
+        var count = 0
+        forEachRow(ids) { row in
+            if isCounted(row) { count += 1 }
+        }
+        return count
+    }
 
     /// Store `row`, replacing the one with its id; returns the row it replaced.
     @discardableResult
     public mutating func write(_ row: consuming Row) -> Row? {
-        // One hash lookup serves the read and the write, and the old value is swapped out rather than copied:
+        write(row, indexing: true)
+    }
+
+    /// `write(_:)`, leaving the secondary indexes alone when not `indexing` (a snapshot's rows, indexed apart).
+    @inline(__always)
+    private mutating func write(_ row: consuming Row, indexing: Bool) -> Row? {
+        // One hash lookup finds the row's place or makes it, and the old value is swapped out rather than copied:
         // replay does this a million times.
-        guard let position = rows.index(forKey: row.id) else {
-            let id = row.id
+        let id = row.id
+        let (position, isNew) = Self.place(of: id, in: &positions, next: slots.count)
+        if isNew {
             journal?.append((id, nil))
             ids.insert(id)
-            order.append(id)
-            indexes.insert(row)
-            rows[id] = row
+            if indexing { indexes.insert(row) }
+            slots.append(row)
             revision &+= 1
             return nil
         }
+        // Swapped with the row where it lies (`!`: a row's place is never a hole), not through an optional, whose
+        // unwrapping would copy the old row out.
         var old = row
-        swap(&old, &rows.values[position])
-        journal?.append((old.id, old))
-        if Self.keysDiffer(old, inPlace: &rows.values[position]) {
+        swap(&old, &slots[position]!)
+        journal?.append((id, old))
+        if indexing && Self.keysDiffer(old, inPlace: &slots[position]!) {
             indexes.remove(old)
-            Self.index(inPlace: &rows.values[position], in: &indexes)
+            Self.index(inPlace: &slots[position]!, in: &indexes)
         }
         revision &+= 1
         return old
     }
 
+    /// The place of `id` in `positions`, or, when it has none, `next`, which it is given (`isNew`): one hash lookup
+    /// either way.
+    @inline(__always)
+    private static func place(of id: ID<Row>, in positions: inout [ID<Row>: Int], next: Int) -> (Int, isNew: Bool) {
+        func claim(_ position: inout Int) -> (Int, isNew: Bool) {
+            if position >= 0 { return (position, false) }
+            position = next
+            return (next, true)
+        }
+        return claim(&positions[id, default: -1])
+    }
+
     /// Whether `old` and `new` differ in an indexed field; `new` is `inout` only so that it is read where it lies in
-    /// the dictionary, not copied out (replay does this a million times).
+    /// the table, not copied out (replay does this a million times).
     private static func keysDiffer(_ old: Row, inPlace new: inout Row) -> Bool {
         Row.Indexes.keysDiffer(old, new)
     }
@@ -106,13 +184,66 @@ public struct Table<Row: TableRow>: Sendable {
     /// Remove the row with `id`; returns it.
     @discardableResult
     public mutating func remove(_ id: ID<Row>) -> Row? {
-        guard let old = rows.removeValue(forKey: id) else { return nil }
+        guard let old = take(id) else { return nil }
         journal?.append((id, old))
-        ids.remove(id)
-        removeFromOrder(id)
-        indexes.remove(old)
         revision &+= 1
         return old
+    }
+
+    /// Take the row with `id` out of the table, its ids and its indexes.
+    private mutating func take(_ id: ID<Row>) -> Row? {
+        guard let position = positions.removeValue(forKey: id), let old = slots[position].take() else { return nil }
+        ids.remove(id)
+        indexes.remove(old)
+        holes += 1
+        closeHoles()
+        return old
+    }
+
+    /// Drop the holes at the end, and close up the others once they are more than the rows: each row then moves
+    /// once for at least as many removals.
+    private mutating func closeHoles() {
+        while holes > 0, let last = slots.last, last == nil {
+            slots.removeLast()
+            holes -= 1
+        }
+        guard holes > 16 && holes > slots.count / 2 else { return }
+        var kept: [Row?] = []
+        kept.reserveCapacity(slots.count - holes)
+        for index in slots.indices {
+            guard let row = slots[index].take() else { continue }
+            positions[row.id] = kept.count
+            kept.append(row)
+        }
+        slots = kept
+        holes = 0
+    }
+
+    // MARK: - Restoring a snapshot
+
+    /// Make room for `additional` more rows, so that a table filled from a snapshot, which says how many rows it
+    /// holds, never grows (and rehashes) on the way.
+    public mutating func reserveCapacity(_ additional: Int) {
+        slots.reserveCapacity(slots.count + additional)
+        positions.reserveCapacity(positions.count + additional)
+        ids.reserveCapacity(ids.count + additional)
+    }
+
+    /// Write each of `rows`, moving it out of the buffer (which is left uninitialized), and index it unless its
+    /// indexes are built apart (`indexing` false; see `State.restore(moving:indexing:)`). Returns the id of a row
+    /// that replaced another, if any did: a snapshot never holds an id twice.
+    mutating func restore(moving rows: UnsafeMutableBufferPointer<Row>, indexing: Bool) -> ID<Row>? {
+        guard let base = rows.baseAddress else { return nil }
+        var repeated: ID<Row>?
+        for index in 0..<rows.count {
+            if let replaced = write((base + index).move(), indexing: indexing) { repeated = replaced.id }
+        }
+        return repeated
+    }
+
+    /// Put in the indexes of the rows restored without indexing them: what indexing each of them gives, in order.
+    mutating func install(_ indexes: consuming Row.Indexes) {
+        self.indexes = indexes
     }
 
     // MARK: - Transactions
@@ -132,42 +263,51 @@ public struct Table<Row: TableRow>: Sendable {
         guard let entries = journal else { return }
         journal = nil
         for (id, old) in entries.reversed() {
-            if let current = rows.removeValue(forKey: id) {
-                ids.remove(id)
-                removeFromOrder(id)
+            if let position = positions[id], let old {
+                // An update: the row it replaced goes back in its place.
+                guard let current = slots[position] else { preconditionFailure("a row's place is a hole") }
                 indexes.remove(current)
-            }
-            if let old {
-                ids.insert(id)
-                // A row that was removed comes back at the end: creation order only matters for rows never removed.
-                order.append(id)
                 indexes.insert(old)
-                rows[id] = old
+                slots[position] = old
+                continue
+            }
+            _ = take(id)
+            if let old {
+                // A row that was removed comes back at the end: creation order only matters for rows never removed.
+                ids.insert(id)
+                indexes.insert(old)
+                positions[id] = slots.count
+                slots.append(old)
             }
         }
         revision &+= 1
     }
 
-    private mutating func removeFromOrder(_ id: ID<Row>) {
-        if order.last == id { order.removeLast() } else { order.removeAll { $0 == id } }
-    }
-
-    /// Whether the indexes are exactly what indexing every row afresh gives (for tests of rollback and replay).
+    /// Whether the indexes are exactly what indexing every row afresh gives, and every row lies where its id says
+    /// (for tests of rollback and replay).
     public var indexesAreConsistent: Bool {
         var rebuilt = Row.Indexes()
         var rebuiltIDs = SortedIDs<Row>()
-        for (id, row) in rows {
+        var placed = true
+        var rows = 0
+        for (position, slot) in slots.enumerated() {
+            guard let row = slot else { continue }
             rebuilt.insert(row)
-            rebuiltIDs.insert(id)
+            rebuiltIDs.insert(row.id)
+            placed = placed && positions[row.id] == position
+            rows += 1
         }
-        return rebuilt == indexes && rebuiltIDs == ids
+        return rebuilt == indexes && rebuiltIDs == ids && placed && rows == positions.count
+            && rows + holes == slots.count
     }
 }
 
 extension Table: Equatable {
-    /// Tables are equal when they hold the same rows, in the same indexes (whatever their history).
+    /// Tables are equal when they hold the same rows, in the same creation order and the same indexes (whatever
+    /// their history).
     public static func == (lhs: Table, rhs: Table) -> Bool {
-        lhs.rows == rhs.rows && lhs.ids == rhs.ids && lhs.order == rhs.order && lhs.indexes == rhs.indexes
+        lhs.count == rhs.count && lhs.creationOrdered.elementsEqual(rhs.creationOrdered) && lhs.ids == rhs.ids
+            && lhs.indexes == rhs.indexes
     }
 }
 
@@ -177,6 +317,11 @@ public struct GroupIndex<Key: Hashable & Sendable, Row: Identified>: Sendable, E
 
     /// An empty index.
     public init() {}
+
+    /// Make room for `count` groups.
+    public mutating func reserveCapacity(groups count: Int) {
+        groups.reserveCapacity(count)
+    }
 
     /// The ids under `key`, ascending (none when there are none).
     public subscript(key: Key) -> SortedIDs<Row> { groups[key] ?? SortedIDs() }

@@ -22,10 +22,11 @@ enum KeyMethods {
         }
         let engine = server.engine
         let secret = APIKeySecret.make(engine.randomBytes(20))
-        let key = try server.record(
-            engine.state.createKey(
+        let key = try server.record { state in
+            try state.createKey(
                 id: engine.newID(), name: name, scopes: scopes, personID: person, secretHash: SHA256.hexDigest(secret),
-                now: engine.now, by: server.requestPrincipal))
+                now: engine.now, by: server.requestPrincipal)
+        }
         var result = key.json.objectValue ?? JSONObject()
         result["key"] = .string(secret)
         return .object(result)
@@ -33,14 +34,18 @@ enum KeyMethods {
 
     static let list = Method("keys.list", access: .authenticated) { server, params in
         try params.finish()
-        return ["data": .array(try server.engine.state.listKeys(by: server.requestPrincipal).map(\.json))]
+        return [
+            "data": .array(
+                try server.withState { state in try state.listKeys(by: server.requestPrincipal) }.map(\.json))
+        ]
     }
 
     static let revoke = Method("keys.revoke", access: .authenticated) { server, params in
         let id: ID<APIKey> = try params.id("id")
         try params.finish()
         let engine = server.engine
-        return try server.record(engine.state.revokeKey(id: id, now: engine.now, by: server.requestPrincipal)).json
+        return try server.record { state in try state.revokeKey(id: id, now: engine.now, by: server.requestPrincipal) }
+            .json
     }
 }
 

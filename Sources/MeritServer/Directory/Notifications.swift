@@ -9,15 +9,17 @@ enum NotificationMethods {
         let unreadOnly = try params.optional("unread_only", as: Bool.self) ?? false
         try params.finish()
         let person = try server.actingPerson(for: "notifications.list")
-        return ["data": .array(server.engine.state.notifications(of: person, unreadOnly: unreadOnly).map(\.json))]
+        let notifications = server.withState { state in state.notifications(of: person, unreadOnly: unreadOnly) }
+        return ["data": .array(notifications.map(\.json))]
     }
 
     static let markRead = Method("notifications.mark_read", access: .authenticated) { server, params in
         let ids: [ID<Notification>] = try params.ids("ids")
         try params.finish()
         let person = try server.actingPerson(for: "notifications.mark_read")
-        let updated = try server.record(
-            server.engine.state.markNotificationsRead(ids, of: person, now: server.engine.now))
+        let updated = try server.record { state in
+            try state.markNotificationsRead(ids, of: person, now: server.engine.now)
+        }
         return ["updated": .int(Int64(updated))]
     }
 }

@@ -7,7 +7,7 @@ enum OrganizationMethods {
 
     static let get = Method("organization.get", access: .authenticated) { server, params in
         try params.finish()
-        return try server.engine.state.readOrganization().json
+        return try server.withState { state in try state.readOrganization() }.json
     }
 
     static let update = Method("organization.update", access: .authenticated) { server, params in
@@ -22,11 +22,11 @@ enum OrganizationMethods {
         }
         try params.finish()
         let engine = server.engine
-        return try server.record(
-            engine.state.updateOrganization(
+        return try server.record { state in
+            try state.updateOrganization(
                 name: name, feedbackMinimumResponses: minimum, summaryReviewWorkflow: workflow, now: engine.now,
                 by: server.requestPrincipal)
-        ).json
+        }.json
     }
 }
 

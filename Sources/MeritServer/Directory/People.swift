@@ -10,8 +10,9 @@ enum PeopleMethods {
         let draft = try readDraft(&params, creating: true)
         try params.finish()
         let engine = server.engine
-        let person = try server.record(
-            engine.state.createPerson(id: engine.newID(), draft, now: engine.now, by: server.requestPrincipal))
+        let person = try server.record { state in
+            try state.createPerson(id: engine.newID(), draft, now: engine.now, by: server.requestPrincipal)
+        }
         person.write(to: &result)
     }
 
@@ -21,15 +22,16 @@ enum PeopleMethods {
         let draft = try readDraft(&params, creating: false)
         try params.finish()
         let engine = server.engine
-        let person = try server.record(
-            engine.state.updatePerson(id: id, draft, now: engine.now, by: server.requestPrincipal))
+        let person = try server.record { state in
+            try state.updatePerson(id: id, draft, now: engine.now, by: server.requestPrincipal)
+        }
         person.write(to: &result)
     }
 
     static let get = Method("people.get", access: .authenticated) { server, params, result in
         let id: ID<Person> = try params.id("id")
         try params.finish()
-        try server.engine.state.readPerson(id, by: server.requestPrincipal).write(to: &result)
+        try server.withState { state in try state.readPerson(id, by: server.requestPrincipal) }.write(to: &result)
     }
 
     static let list = Method("people.list", access: .authenticated) { server, params in
@@ -38,9 +40,11 @@ enum PeopleMethods {
         let manager: ID<Person>? = try params.optionalID("manager_id")
         let page = try PageRequest(&params)
         try params.finish()
-        let found = try server.engine.state.listPeople(
-            role: role, squad: squad, managerID: manager, after: page.after, limit: page.limit,
-            by: server.requestPrincipal)
+        let found = try server.withState { state in
+            try state.listPeople(
+                role: role, squad: squad, managerID: manager, after: page.after, limit: page.limit,
+                by: server.requestPrincipal)
+        }
         return page.render(found, key: \.id.text, json: \.json)
     }
 

@@ -15,22 +15,23 @@ enum RecordMethods {
         let observedOn = try params.day("observed_on")
         try params.finish()
         let engine = server.engine
-        return try server.record(
-            engine.state.createObservation(
+        return try server.record { state in
+            try state.createObservation(
                 id: engine.newID(), employeeID: employee, text: text, observedOn: observedOn,
                 author: server.requestPrincipal, now: engine.now)
-        ).json
+        }.json
     }
 
     static let getObservation = Method("observations.get", access: .authenticated) { server, params in
         let id: ID<Observation> = try params.id("id")
         try params.finish()
-        return try server.engine.state.readObservation(id, by: server.requestPrincipal).json
+        return try server.withState { state in try state.readObservation(id, by: server.requestPrincipal) }.json
     }
 
     static let listObservations = Method("observations.list", access: .authenticated) { server, params in
         let (employee, page) = try readListParams(&params)
-        return page.render(try server.engine.state.listObservations(about: employee, by: server.requestPrincipal))
+        return page.render(
+            try server.withState { state in try state.listObservations(about: employee, by: server.requestPrincipal) })
     }
 
     static let createObjective = Method("objectives.create", access: .authenticated) { server, params in
@@ -41,22 +42,23 @@ enum RecordMethods {
         let status = try params.optionalEnumeration("status", Objective.Status.self)
         try params.finish()
         let engine = server.engine
-        return try server.record(
-            engine.state.createObjective(
+        return try server.record { state in
+            try state.createObjective(
                 id: engine.newID(), employeeID: employee, title: title, description: description, dueDate: dueDate,
                 status: status, author: server.requestPrincipal, now: engine.now)
-        ).json
+        }.json
     }
 
     static let getObjective = Method("objectives.get", access: .authenticated) { server, params in
         let id: ID<Objective> = try params.id("id")
         try params.finish()
-        return try server.engine.state.readObjective(id, by: server.requestPrincipal).json
+        return try server.withState { state in try state.readObjective(id, by: server.requestPrincipal) }.json
     }
 
     static let listObjectives = Method("objectives.list", access: .authenticated) { server, params in
         let (employee, page) = try readListParams(&params)
-        return page.render(try server.engine.state.listObjectives(for: employee, by: server.requestPrincipal))
+        return page.render(
+            try server.withState { state in try state.listObjectives(for: employee, by: server.requestPrincipal) })
     }
 
     static func readListParams(_ params: inout FieldReader) throws -> (ID<Person>?, PageRequest) {

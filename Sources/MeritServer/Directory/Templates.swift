@@ -11,11 +11,11 @@ enum TemplateMethods {
         let items = try readItems(try params.required("items", as: [JSON].self), allowIDs: false)
         try params.finish()
         let engine = server.engine
-        return try server.record(
-            engine.state.createTemplate(
+        return try server.record { state in
+            try state.createTemplate(
                 id: engine.newID(), name: name, items: items, now: engine.now, newItemID: { engine.newID() },
                 by: server.requestPrincipal)
-        ).json
+        }.json
     }
 
     static let update = Method("templates.update", access: .authenticated) { server, params in
@@ -25,23 +25,23 @@ enum TemplateMethods {
         let items = try params.optional("items", as: [JSON].self).map { try readItems($0, allowIDs: true) }
         try params.finish()
         let engine = server.engine
-        return try server.record(
-            engine.state.updateTemplate(
+        return try server.record { state in
+            try state.updateTemplate(
                 id: id, name: name, items: items, now: engine.now, newItemID: { engine.newID() },
                 by: server.requestPrincipal)
-        ).json
+        }.json
     }
 
     static let get = Method("templates.get", access: .authenticated) { server, params in
         let id: ID<Template> = try params.id("id")
         try params.finish()
-        return try server.engine.state.readTemplate(id, by: server.requestPrincipal).json
+        return try server.withState { state in try state.readTemplate(id, by: server.requestPrincipal) }.json
     }
 
     static let list = Method("templates.list", access: .authenticated) { server, params in
         let page = try PageRequest(&params)
         try params.finish()
-        return page.render(try server.engine.state.listTemplates(by: server.requestPrincipal))
+        return page.render(try server.withState { state in try state.listTemplates(by: server.requestPrincipal) })
     }
 
     static func readItems(_ values: [JSON], allowIDs: Bool) throws -> [TemplateItemDraft] {

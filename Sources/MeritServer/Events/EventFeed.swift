@@ -34,6 +34,11 @@ final class EventFeed {
             let segment = segments[index]
             var position = offset
             try reader.records(in: segment, from: offset) { record, next in
+                // A record wholly at or before the watermark is skipped from its head, undecoded.
+                if let sequences = try EventCodec.eventSequences(of: record), sequences.upperBound <= after {
+                    position = next
+                    return true
+                }
                 let events = try EventCodec.events(of: record)
                 for event in events where event.sequence > after {
                     guard kinds?.contains(event.change.kind) ?? true else { continue }

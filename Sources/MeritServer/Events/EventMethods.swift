@@ -12,19 +12,20 @@ enum EventMethods {
         let limit = try params.optional("limit", as: Int.self) ?? 50
         guard (1...100).contains(limit) else { throw DomainError.invalid("limit", "must be between 1 and 100") }
         try params.finish()
-        try server.engine.state.authorizeEventFeed(by: server.requestPrincipal, to: "read events")
+        try server.withState { state in try state.authorizeEventFeed(by: server.requestPrincipal, to: "read events") }
         let (events, hasMore) = try server.feed.events(after: after, limit: limit, kinds: kinds)
-        let state = server.engine.state
+        let data = server.withState { state in events.map { $0.json(in: state) } }
         return [
-            "data": .array(events.map { $0.json(in: state) }), "next_after": .int(events.last?.sequence ?? after),
-            "has_more": .bool(hasMore),
+            "data": .array(data), "next_after": .int(events.last?.sequence ?? after), "has_more": .bool(hasMore),
         ]
     }
 
     static let subscribe = Method("events.subscribe", access: .authenticated) { server, params in
         let kinds = try readTypes(&params)
         try params.finish()
-        try server.engine.state.authorizeEventFeed(by: server.requestPrincipal, to: "subscribe to events")
+        try server.withState { state in
+            try state.authorizeEventFeed(by: server.requestPrincipal, to: "subscribe to events")
+        }
         server.subscription = kinds ?? Set(ChangeKind.allCases)
         return ["subscribed": true]
     }

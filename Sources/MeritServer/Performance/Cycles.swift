@@ -8,7 +8,10 @@ enum CycleMethods {
 
     static let list = Method("performance.cycles.list", access: .authenticated) { server, params in
         try params.finish()
-        return ["cycles": .array(try server.engine.state.listCycles(by: server.requestPrincipal).map(\.json))]
+        return [
+            "cycles": .array(
+                try server.withState { state in try state.listCycles(by: server.requestPrincipal) }.map(\.json))
+        ]
     }
 
     static let create = Method("performance.cycles.create", access: .authenticated) { server, params in
@@ -19,17 +22,17 @@ enum CycleMethods {
         let dueDate = try params.optionalDay("due_date")
         try params.finish()
         let engine = server.engine
-        return try server.record(
-            engine.state.createCycle(
+        return try server.record { state in
+            try state.createCycle(
                 id: engine.newID(), type: type, name: name, periodStart: periodStart, periodEnd: periodEnd,
                 dueDate: dueDate, now: engine.now, by: server.requestPrincipal)
-        ).json
+        }.json
     }
 
     static let get = Method("performance.cycles.get", access: .authenticated) { server, params in
         let id: ID<ReviewCycle> = try params.id("id")
         try params.finish()
-        let detail = try server.engine.state.readCycle(id, by: server.requestPrincipal)
+        let detail = try server.withState { state in try state.readCycle(id, by: server.requestPrincipal) }
         var stats: JSONObject = ["total": .int(Int64(detail.total))]
         for status in [Review.Status.completed, .draft, .selfAssessment, .inReview, .readyForReview] {
             stats.append(status.rawValue, .int(Int64(detail.counts[status] ?? 0)))
@@ -52,17 +55,17 @@ enum CycleMethods {
         let status = try params.optionalEnumeration("status", ReviewCycle.Status.self)
         try params.finish()
         let engine = server.engine
-        return try server.record(
-            engine.state.updateCycle(
+        return try server.record { state in
+            try state.updateCycle(
                 id: id, name: name, periodStart: periodStart, periodEnd: periodEnd, dueDate: dueDate, status: status,
                 now: engine.now, by: server.requestPrincipal)
-        ).json
+        }.json
     }
 
     static let delete = Method("performance.cycles.delete", access: .authenticated) { server, params in
         let id: ID<ReviewCycle> = try params.id("id")
         try params.finish()
-        let deleted = try server.record(server.engine.state.deleteCycle(id: id, by: server.requestPrincipal))
+        let deleted = try server.record { state in try state.deleteCycle(id: id, by: server.requestPrincipal) }
         return ["id": JSON(deleted.id), "deleted": true]
     }
 }

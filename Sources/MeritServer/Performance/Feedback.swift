@@ -9,9 +9,10 @@ enum FeedbackMethods {
     static let listRequests = Method("performance.feedback.requests.list", access: .authenticated) { server, params in
         try params.finish()
         let person = try server.actingPerson(for: "performance.feedback.requests.list")
-        let state = server.engine.state
-        let requests = try state.pendingFeedbackRequests(of: person, by: server.requestPrincipal)
-        return ["requests": .array(requests.map { $0.object(in: state) })]
+        return try server.withState { state in
+            let requests = try state.pendingFeedbackRequests(of: person, by: server.requestPrincipal)
+            return ["requests": .array(requests.map { $0.object(in: state) })]
+        }
     }
 
     static let createRequest = Method("performance.feedback.requests.create", access: .authenticated) {
@@ -22,11 +23,12 @@ enum FeedbackMethods {
         let dueDate = try params.optionalDay("due_date")
         try params.finish()
         let engine = server.engine
-        return try server.record(
-            engine.state.createFeedbackRequest(
+        let request = try server.record { state in
+            try state.createFeedbackRequest(
                 id: engine.newID(), cycleID: cycle, subjectID: subject, reviewerID: reviewer, dueDate: dueDate,
                 now: engine.now, notificationID: engine.newID(), by: server.requestPrincipal)
-        ).object(in: engine.state)
+        }
+        return server.withState { state in request.object(in: state) }
     }
 
     static let createBulk = Method("performance.feedback.requests.create_bulk", access: .authenticated) {
@@ -36,10 +38,11 @@ enum FeedbackMethods {
         let dueDate = try params.optionalDay("due_date")
         try params.finish()
         let engine = server.engine
-        let outcome = try server.record(
-            engine.state.createFeedbackRequests(
+        let outcome = try server.record { state in
+            try state.createFeedbackRequests(
                 cycleID: cycle, subjectID: subject, dueDate: dueDate, now: engine.now,
-                newRequestID: { engine.newID() }, newNotificationID: { engine.newID() }, by: server.requestPrincipal))
+                newRequestID: { engine.newID() }, newNotificationID: { engine.newID() }, by: server.requestPrincipal)
+        }
         return ["created": .int(Int64(outcome.created)), "total_peers": .int(Int64(outcome.totalPeers))]
     }
 
@@ -55,11 +58,12 @@ enum FeedbackMethods {
         let overall = try params.optional("overall_comment", as: String.self)
         try params.finish()
         let engine = server.engine
-        return try server.record(
-            engine.state.submitFeedback(
+        let submitted = try server.record { state in
+            try state.submitFeedback(
                 requestID: request, answers: FeedbackRequest.Answers(areas: areas, overallComment: overall),
                 now: engine.now, by: server.requestPrincipal)
-        ).object(in: engine.state)
+        }
+        return server.withState { state in submitted.object(in: state) }
     }
 
     static let summary = Method("performance.feedback.summary", access: .authenticated) { server, params in
@@ -67,8 +71,10 @@ enum FeedbackMethods {
         let cycle: ID<ReviewCycle>? = try params.optionalID("cycle_id")
         try params.finish()
         let engine = server.engine
-        let summary = try engine.state.feedbackSummary(
-            subjectID: user, cycleID: cycle, shuffleKey: engine.shuffleKey, by: server.requestPrincipal)
+        let summary = try server.withState { state in
+            try state.feedbackSummary(
+                subjectID: user, cycleID: cycle, shuffleKey: engine.shuffleKey, by: server.requestPrincipal)
+        }
         guard let areas = summary.areas else {
             return [
                 "sufficient": false, "response_count": .int(Int64(summary.responseCount)),

@@ -1,5 +1,9 @@
 import MeritDomain
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The compact binary form in which the log and snapshots store resources: what replay reads a million of a second.
 ///
 /// A record's fields follow each other in the order its `encode(to:)` lists them, with no names. Integers are
@@ -130,6 +134,11 @@ struct BinaryReader: FieldDecoder {
     var changeKind: ChangeKind?
     /// The schema version of the change being read.
     var schemaVersion = 1
+    /// Where strings read recently are kept, to be handed out again when the same bytes come back (a snapshot
+    /// repeats a review template's labels in every review); `nil`: every string is made afresh.
+    var strings: StringTable?
+    /// Where the enumeration cases read recently are kept by their names; `nil`: each name is matched afresh.
+    var cases: CaseTable?
 
     init(_ bytes: UnsafeRawBufferPointer, binaryIDs: Bool = true) {
         base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
@@ -138,6 +147,9 @@ struct BinaryReader: FieldDecoder {
     }
 
     var isAtEnd: Bool { offset == end }
+
+    /// The bytes left to read.
+    var remaining: Int { end - offset }
 
     func failure(_ problem: String) -> StoredFormError {
         StoredFormError("\(changeKind.map(\.row.type) ?? what): \(problem) at byte \(offset)")
@@ -183,7 +195,11 @@ struct BinaryReader: FieldDecoder {
 
     mutating func string() throws(StoredFormError) -> String {
         let count = try varint()
-        return try string(UnsafeBufferPointer(start: try take(count), count: count))
+        let bytes = UnsafeBufferPointer(start: try take(count), count: count)
+        if let strings, StringTable.holds(count) {
+            return try strings.string(bytes) { bytes throws(StoredFormError) in try string(bytes) }
+        }
+        return try string(bytes)
     }
 
     private func string(_ bytes: UnsafeBufferPointer<UInt8>) throws(StoredFormError) -> String {
@@ -350,9 +366,29 @@ extension BinaryReader {
             guard let value = Value(storedCode: code) else { throw failure("unknown \(Value.self) code \(code)") }
             return value
         }
-        let name = try string()
-        guard let value = Value(rawValue: name) else { throw failure("unknown value \"\(name)\"") }
-        return value
+        let count = try varint()
+        let name = UnsafeBufferPointer(start: try take(count), count: count)
+        let all = Value.allCases
+        if let cases, let position = cases.position(of: name, in: Value.self) {
+            return all[all.index(all.startIndex, offsetBy: position)]
+        }
+        // The name is compared as bytes with each case's: making a string of it first (on the heap, for a name
+        // longer than 15 bytes) and matching that cost more than all the rest of reading a review's KPI row.
+        for (position, value) in all.enumerated() where Self.equal(value.rawValue, name) {
+            cases?.remember(name, at: position, in: Value.self)
+            return value
+        }
+        throw failure("unknown value \"\(String(decoding: name, as: UTF8.self))\"")
+    }
+
+    /// Whether `string`'s UTF-8 is `bytes`.
+    private static func equal(_ string: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var string = string
+        return string.withUTF8 { utf8 in
+            guard utf8.count == bytes.count else { return false }
+            for index in 0..<utf8.count where utf8[index] != bytes[index] { return false }
+            return true
+        }
     }
 
     @inline(__always)
@@ -383,5 +419,126 @@ extension BinaryReader {
             throw failure("a rich-text body is not UTF-8")
         }
         return Array(bytes)
+    }
+}
+
+/// Strings read recently, by their bytes: a reader that keeps one hands out the same string again (one more
+/// reference to it) instead of allocating a copy each time the same text comes back.
+///
+/// Direct-mapped and of fixed size: a string takes the slot its bytes hash to, replacing the one there, so that
+/// text that never repeats costs a hash and a comparison and the table never grows. Only strings long enough to
+/// live on the heap are kept; shorter ones are stored inline in the `String` itself and cost nothing to make.
+final class StringTable {
+    private static let slotCount = 4096
+    private let slots: UnsafeMutablePointer<String?>
+
+    init() {
+        slots = .allocate(capacity: Self.slotCount)
+        slots.initialize(repeating: nil, count: Self.slotCount)
+    }
+
+    deinit {
+        slots.deinitialize(count: Self.slotCount)
+        slots.deallocate()
+    }
+
+    /// Whether strings of `count` bytes are kept: those on the heap (over 15 bytes), up to a length that text which
+    /// repeats (labels, names, short phrases) seldom exceeds.
+    @inline(__always)
+    static func holds(_ count: Int) -> Bool { count > 15 && count <= 256 }
+
+    /// The string whose UTF-8 is `bytes`: the one kept for them, or the one `make` makes of them, kept from then on.
+    @inline(__always)
+    func string<Failure: Error>(
+        _ bytes: UnsafeBufferPointer<UInt8>, make: (UnsafeBufferPointer<UInt8>) throws(Failure) -> String
+    ) throws(Failure) -> String {
+        let slot = slots + Int(Self.hash(bytes) & UInt64(Self.slotCount - 1))
+        if let kept = slot.pointee, Self.equal(kept, bytes) { return kept }
+        let made = try make(bytes)
+        slot.pointee = made
+        return made
+    }
+
+    private static func equal(_ string: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        string.utf8.withContiguousStorageIfAvailable { utf8 in
+            utf8.count == bytes.count && memcmp(utf8.baseAddress!, bytes.baseAddress!, bytes.count) == 0
+        } ?? false
+    }
+
+    /// A hash of `bytes` (at least 8 of them), eight bytes at a time.
+    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        let base = UnsafeRawPointer(bytes.baseAddress!)
+        var hash = UInt64(bytes.count) &* 0x9E37_79B9_7F4A_7C15
+        var offset = 0
+        while bytes.count - offset >= 8 {
+            hash = (hash ^ base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+            hash ^= hash >> 29
+            offset += 8
+        }
+        // The last eight bytes, overlapping the words before when the count is not a multiple of eight.
+        hash = (hash ^ base.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self)) &* 0x94D0_49BB_1331_11EB
+        return hash ^ (hash >> 32)
+    }
+}
+
+/// The enumeration cases read recently, by their stored names: a reader that keeps one finds the case of a name it
+/// read before with one comparison, instead of comparing the name with each case's in turn (a review's KPI rows
+/// hold a rating each).
+///
+/// Direct-mapped and of fixed size, like `StringTable`; names of up to 24 bytes are kept, longer ones matched afresh.
+final class CaseTable {
+    private struct Entry {
+        /// The enumeration, and the name's length and bytes (zero after its end).
+        var type: ObjectIdentifier?
+        var count = 0
+        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        /// The case's position among the enumeration's `allCases`.
+        var position = 0
+    }
+
+    private static let slotCount = 256
+    private static let longestName = 24
+    private let slots: UnsafeMutablePointer<Entry>
+
+    init() {
+        slots = .allocate(capacity: Self.slotCount)
+        slots.initialize(repeating: Entry(), count: Self.slotCount)
+    }
+
+    deinit {
+        slots.deinitialize(count: Self.slotCount)
+        slots.deallocate()
+    }
+
+    /// The position among `Value.allCases` of the case whose name `name` is, if it was remembered.
+    @inline(__always)
+    func position<Value>(of name: UnsafeBufferPointer<UInt8>, in type: Value.Type) -> Int? {
+        guard name.count <= Self.longestName else { return nil }
+        let (words, slot) = Self.slot(of: name, in: type, slots: slots)
+        let entry = slot.pointee
+        guard entry.type == ObjectIdentifier(type), entry.count == name.count, entry.words == words else { return nil }
+        return entry.position
+    }
+
+    /// Remember that `name` is the case at `position` among `Value.allCases`.
+    func remember<Value>(_ name: UnsafeBufferPointer<UInt8>, at position: Int, in type: Value.Type) {
+        guard name.count <= Self.longestName else { return }
+        let (words, slot) = Self.slot(of: name, in: type, slots: slots)
+        slot.pointee = Entry(type: ObjectIdentifier(type), count: name.count, words: words, position: position)
+    }
+
+    /// The name's bytes as three words, and the slot they and the enumeration hash to.
+    @inline(__always)
+    private static func slot<Value>(
+        of name: UnsafeBufferPointer<UInt8>, in type: Value.Type, slots: UnsafeMutablePointer<Entry>
+    ) -> ((UInt64, UInt64, UInt64), UnsafeMutablePointer<Entry>) {
+        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        if let base = name.baseAddress {
+            withUnsafeMutableBytes(of: &words) { $0.baseAddress!.copyMemory(from: base, byteCount: name.count) }
+        }
+        var hash = UInt64(UInt(bitPattern: ObjectIdentifier(type))) ^ UInt64(name.count)
+        hash = (hash ^ words.0) &* 0x9E37_79B9_7F4A_7C15
+        hash = (hash ^ words.1 ^ (words.2 << 1)) &* 0xBF58_476D_1CE4_E5B9
+        return (words, slots + Int((hash ^ (hash >> 32)) & UInt64(slotCount - 1)))
     }
 }

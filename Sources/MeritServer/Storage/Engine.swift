@@ -17,8 +17,17 @@ final class Engine {
     /// The state, read in place. Kept behind a pointer because a stored property of a class is copied out (a
     /// retain and a release of every collection in it) even to read one of its fields. A call that takes the
     /// whole state as an argument, such as `createPerson`, still gets a copy: the compiler cannot prove that the
-    /// memory stays unchanged during the call.
+    /// memory stays unchanged during the call: handlers go through `withState` instead.
     var state: State { unsafeAddress { UnsafePointer(storage) } }
+
+    /// Run `body` on the state in place. It is lent `inout` only because that is how Swift passes a value by address
+    /// without copying it: `state.createPerson(…)` called on the property above copies the whole state first (a
+    /// retain and a release of every collection in it, thousands of instructions per request), while through an
+    /// `inout` parameter the compiler knows nothing else can change it during the call. `body` must not change the
+    /// state: changes go through `record`.
+    func withState<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
+        try body(&storage.pointee)
+    }
     private var storedState: State {
         unsafeAddress { UnsafePointer(storage) }
         unsafeMutableAddress { storage }

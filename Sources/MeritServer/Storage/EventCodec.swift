@@ -170,14 +170,24 @@ enum EventCodec {
 
     /// The sequence of a record's first event, read from its head alone for the binary forms.
     static func firstEventSequence(of record: LogRecord) throws(StoredFormError) -> Int64? {
+        try eventSequences(of: record)?.lowerBound
+    }
+
+    /// The sequences of a record's events (they are consecutive), read from its head alone for the binary forms;
+    /// `nil` for a record without events. What lets the feed skip a record before a watermark undecoded.
+    static func eventSequences(of record: LogRecord) throws(StoredFormError) -> ClosedRange<Int64>? {
         guard record.type == binaryTransactionRecordType || record.type == textIDTransactionRecordType else {
-            return try events(of: record).first?.sequence
+            let events = try events(of: record)
+            guard let first = events.first?.sequence, let last = events.last?.sequence else { return nil }
+            return first...last
         }
         var reader = BinaryReader(record.payload)
-        guard try reader.varint() > 0 else { return nil }
+        let count = try reader.varint()
+        guard count > 0 else { return nil }
         _ = try reader.byte()
         _ = try reader.byte()
-        return try reader.int()
+        let first = try reader.int()
+        return first...(first + Int64(count) - 1)
     }
 
     /// The events of one transaction's JSON record (written by earlier versions).

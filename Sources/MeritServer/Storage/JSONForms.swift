@@ -17,12 +17,89 @@ extension FieldRecord {
     /// Write the record as the API shows it straight to bytes, without building and freeing a tree: what the hot
     /// paths answer with.
     func write(to writer: inout JSONWriter) {
-        writer.staged { json in
+        writer.encodingFields { $0.writeRecord(self) }
+    }
+}
+
+extension JSONWriter {
+    /// Write through a `StagedFieldEncoder`: records, and the objects around them that a method answers with,
+    /// straight to bytes.
+    mutating func encodingFields(_ body: (inout StagedFieldEncoder) -> Void) {
+        staged { json in
             withUnsafeMutablePointer(to: &json) { pointer in
                 var encoder = StagedFieldEncoder(json: pointer)
-                encoder.writeRecord(self)
+                body(&encoder)
             }
         }
+    }
+}
+
+/// What the API shows in a record's object besides its own fields, and which of its fields it leaves out: a review
+/// shows the names of its cycle and people right after their ids, and its KPI rows and goals apart from it.
+///
+/// The record still lists its fields once; a decoration only adds to or drops from that listing as it is written,
+/// so the object is made in one pass rather than built, then cut and copied.
+protocol MemberDecoration {
+    /// Whether the field `key` is left out.
+    func omits(_ key: FieldKey) -> Bool
+    /// Encode the members that follow the field `key`.
+    func encodeMembers<Encoder: FieldEncoder & ~Copyable>(after key: FieldKey, to encoder: inout Encoder)
+    /// Encode the members that follow every field.
+    func encodeTrailingMembers<Encoder: FieldEncoder & ~Copyable>(to encoder: inout Encoder)
+}
+
+extension FieldKey {
+    /// Whether the key is `name`.
+    @inline(__always)
+    func isNamed(_ name: StaticString) -> Bool {
+        let count = name.utf8CodeUnitCount
+        guard self.name.utf8CodeUnitCount == count else { return false }
+        let (lhs, rhs) = (self.name.utf8Start, name.utf8Start)
+        for offset in 0..<count where lhs[offset] != rhs[offset] { return false }
+        return true
+    }
+}
+
+/// Passes a record's fields on to `base`, with the changes a decoration makes to its object. Only the record's
+/// own members are decorated: the values of its fields, nested records included, are written by `base` as they
+/// are.
+private struct DecoratingEncoder<Base: FieldEncoder, Decoration: MemberDecoration>: FieldEncoder {
+    /// The encoder writing the object, moved in for the duration of the record's `encode(to:)`.
+    var base: Base
+    let decoration: Decoration
+
+    @inline(__always)
+    mutating func encode<Value: FieldValue>(_ key: FieldKey, _ value: Value) {
+        guard !decoration.omits(key) else { return }
+        base.encode(key, value)
+        decoration.encodeMembers(after: key, to: &base)
+    }
+
+    mutating func encodeIfPresent<Value: FieldValue>(_ key: FieldKey, _ value: Value?) {
+        guard !decoration.omits(key) else { return }
+        base.encodeIfPresent(key, value)
+        decoration.encodeMembers(after: key, to: &base)
+    }
+
+    mutating func writeString(_ value: String) { base.writeString(value) }
+    mutating func writeInteger(_ value: Int64) { base.writeInteger(value) }
+    mutating func writeBool(_ value: Bool) { base.writeBool(value) }
+    mutating func writeTimestamp(_ value: Timestamp) { base.writeTimestamp(value) }
+    mutating func writeDay(_ value: Day) { base.writeDay(value) }
+    mutating func writeID<Entity>(_ value: ID<Entity>) { base.writeID(value) }
+    mutating func writeEnumeration<Value: FieldEnumeration>(_ value: Value) { base.writeEnumeration(value) }
+    mutating func writeOptional<Value: FieldValue>(_ value: Value?) { base.writeOptional(value) }
+    mutating func writeArray<Value: FieldValue>(_ values: [Value]) { base.writeArray(values) }
+    mutating func writeRecord<Record: FieldRecord>(_ record: Record) { base.writeRecord(record) }
+
+    /// Encode `record`'s fields, decorated, then the decoration's trailing members, through `base`.
+    @inline(__always)
+    static func encode<Record: FieldRecord>(_ record: Record, decoratedBy decoration: Decoration, to base: inout Base) {
+        // Moved, not copied: a tree encoder's object would otherwise be copied on its next append.
+        var decorated = DecoratingEncoder(base: consume base, decoration: decoration)
+        record.encode(to: &decorated)
+        base = decorated.base
+        decoration.encodeTrailingMembers(to: &base)
     }
 }
 
@@ -39,6 +116,13 @@ struct JSONTreeEncoder: FieldEncoder {
         var encoder = JSONTreeEncoder(includingStored: includingStored)
         encoder.writeRecord(record)
         return encoder.value
+    }
+
+    /// The record as the API shows it, with `decoration`'s changes to its object.
+    static func tree<Record: FieldRecord>(of record: Record, decoratedBy decoration: some MemberDecoration) -> JSON {
+        var encoder = JSONTreeEncoder(includingStored: false)
+        DecoratingEncoder.encode(record, decoratedBy: decoration, to: &encoder)
+        return .object(encoder.object)
     }
 
     private init(includingStored: Bool) {
@@ -95,8 +179,12 @@ struct JSONTreeEncoder: FieldEncoder {
 struct StagedFieldEncoder: FieldEncoder {
     /// The staged output, which lives for the duration of `FieldRecord.write(to:)`.
     private let json: UnsafeMutablePointer<StagedJSON>
-    /// Whether the next member is the first of its object.
+    /// Whether the next member is the first of its object (or the next element the first of its array).
     private var first = true
+    /// The `first` of each object or array opened by hand around the current one, innermost in the lowest bit.
+    private var outerFirsts: UInt64 = 0
+    /// The number of objects and arrays opened by hand and not yet closed.
+    private var depth = 0
 
     init(json: UnsafeMutablePointer<StagedJSON>) {
         self.json = json
@@ -148,6 +236,77 @@ struct StagedFieldEncoder: FieldEncoder {
 
     mutating func writeCompactJSON(_ json: [UInt8]) {
         json.withUnsafeBytes { self.json.pointee.raw($0) }
+    }
+
+    /// Write `record` as an object with `decoration`'s changes (its nested records as they are).
+    mutating func writeRecord<Record: FieldRecord>(_ record: Record, decoratedBy decoration: some MemberDecoration) {
+        let outer = first
+        first = true
+        json.pointee.raw("{")
+        DecoratingEncoder.encode(record, decoratedBy: decoration, to: &self)
+        json.pointee.raw("}")
+        first = outer
+    }
+
+    // MARK: - Objects and arrays written by hand around records
+    //
+    // Opened and closed by calls rather than written by closures, so that what a handler writes from (the state, the
+    // rows) is never captured, and copied, by a closure.
+
+    /// Open an object; its members follow (`encode`, or `memberName` and a value), then `closeObject()`.
+    mutating func openObject() { open("{") }
+
+    /// Close the object opened last.
+    mutating func closeObject() { close("}") }
+
+    /// Open an array; each element follows `nextElement()`, then `closeArray()`.
+    mutating func openArray() { open("[") }
+
+    /// Close the array opened last.
+    mutating func closeArray() { close("]") }
+
+    /// Start the next element of the open array.
+    mutating func nextElement() {
+        if !first { json.pointee.raw(",") }
+        first = false
+    }
+
+    /// Write the name of the next member, `key`; its value follows.
+    mutating func memberName(_ key: StaticString) {
+        json.pointee.memberName(key, first: first)
+        first = false
+    }
+
+    /// Write the name of the next member when the name is data (a rating's name); its value follows.
+    mutating func memberName(text name: String) {
+        nextElement()
+        json.pointee.string(name)
+        json.pointee.raw(":")
+    }
+
+    /// Write the name of the next member of an object keyed by ids; its value follows.
+    mutating func memberName<Entity>(_ id: ID<Entity>) {
+        nextElement()
+        json.pointee.id(id)
+        json.pointee.raw(":")
+    }
+
+    /// Write `null`.
+    mutating func writeNull() { json.pointee.raw("null") }
+
+    private mutating func open(_ bracket: StaticString) {
+        precondition(depth < 64, "hand-written JSON nests at most 64 deep")
+        outerFirsts = outerFirsts << 1 | (first ? 1 : 0)
+        depth += 1
+        first = true
+        json.pointee.raw(bracket)
+    }
+
+    private mutating func close(_ bracket: StaticString) {
+        json.pointee.raw(bracket)
+        first = outerFirsts & 1 != 0
+        outerFirsts >>= 1
+        depth -= 1
     }
 }
 

@@ -61,12 +61,4 @@ extension JSONObject {
         }
         return result
     }
-
-    /// The object without the members named `keys`.
-    func removing(_ keys: Set<String>) -> JSONObject {
-        var result = JSONObject()
-        result.reserveCapacity(count)
-        for (name, value) in self where !keys.contains(name) { result.append(name, value) }
-        return result
-    }
 }

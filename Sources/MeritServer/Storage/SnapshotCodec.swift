@@ -31,8 +31,8 @@ enum SnapshotCodec {
         mutating func visit<Row: TableRow>(_ table: Table<Row>) {
             writer.section(Row.self, count: table.count)
             // In creation order, which restoring them keeps.
-            for id in table.order {
-                table[id]?.encode(to: &writer)
+            for row in table.creationOrdered {
+                row.encode(to: &writer)
             }
         }
     }
@@ -42,28 +42,19 @@ enum SnapshotCodec {
         if first == UInt8(ascii: "{") { return try decodeJSON(payload) }
         var reader = BinaryReader(payload)
         reader.what = "snapshot"
+        reader.strings = StringTable()
+        reader.cases = CaseTable()
         let format = try reader.byte()
         guard format == Self.format else {
             throw reader.failure("the snapshot has format \(format); this merit reads up to \(Self.format)")
         }
-        var state = State()
-        state.restoreLastEventSequence(try reader.int())
-        while !reader.isAtEnd {
-            reader.what = "snapshot"
-            let code = try reader.byte()
-            guard let kind = ResourceKind(rawValue: code) else {
-                throw reader.failure("a section holds resources of unknown kind \(code); upgrade merit")
-            }
-            let version = Int(try reader.byte())
-            guard version >= 1 && version <= kind.schemaVersion else {
-                throw reader.failure(
-                    "the \(kind) section has schema version \(version); this merit reads up to \(kind.schemaVersion)")
-            }
-            reader.what = "snapshot \(kind)"
-            reader.schemaVersion = version
-            let count = try reader.varint()
-            for _ in 0..<count { state.restore(try Resource.decode(kind, from: &reader)) }
+        let lastEventSequence = try reader.int()
+        var sections = SnapshotSections(reader: reader)
+        while !sections.reader.isAtEnd {
+            try sections.readSection()
         }
+        var state = sections.finish()
+        state.restoreLastEventSequence(lastEventSequence)
         return state
     }
 
