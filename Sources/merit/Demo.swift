@@ -307,62 +307,35 @@ final class DemoOutput {
     }
 }
 
-/// A summary's rich-text body (`{type: "doc", content: […]}`) as plain text for a terminal, rendered from its JSON as
-/// any client would: headings underlined, paragraphs wrapped, list items bulleted, links followed by their address.
-enum RichTextRenderer {
-    /// The lines of `document`, at most `width` characters wide.
-    static func lines(_ document: JSON, width: Int) -> [String] {
-        blocks(document["content"]?.arrayValue ?? [], width: width)
-    }
-
-    private static func blocks(_ nodes: [JSON], width: Int) -> [String] {
-        var lines: [String] = []
-        for node in nodes {
-            let rendered = block(node, width: width)
-            guard !rendered.isEmpty else { continue }
-            if !lines.isEmpty { lines.append("") }
-            lines += rendered
+/// A summary's body for a terminal: the domain's plain-text rendering (`RichTextNode.plainText`) of the JSON the
+/// server answered, each line wrapped, list items and quotes keeping their marker's indent.
+enum BodyText {
+    /// The lines of `body`, at most `width` characters wide.
+    static func lines(_ body: JSON, width: Int) throws -> [String] {
+        try RichTextNode(json: body).plainText.split(separator: "\n", omittingEmptySubsequences: false).flatMap {
+            line -> [String] in
+            let line = String(line)
+            guard !line.isEmpty else { return [""] }
+            return DemoOutput.wrap(
+                line, width: width, indent: "", hangingIndent: String(repeating: " ", count: markerWidth(line)))
         }
-        return lines
     }
 
-    private static func block(_ node: JSON, width: Int) -> [String] {
-        let content = node["content"]?.arrayValue ?? []
-        switch node["type"]?.stringValue {
-        case "heading":
-            let text = inline(content)
-            let level = node["attrs"]?["level"]?.intValue ?? 1
-            return [text, String(repeating: level == 1 ? "═" : "─", count: text.count)]
-        case "paragraph":
-            return DemoOutput.wrap(inline(content), width: width, indent: "")
-        case "bullet_list", "ordered_list":
-            let ordered = node["type"]?.stringValue == "ordered_list"
-            var lines: [String] = []
-            for (offset, item) in content.enumerated() {
-                let marker = ordered ? "\(offset + 1). " : "• "
-                let hanging = String(repeating: " ", count: marker.count)
-                let inner = blocks(item["content"]?.arrayValue ?? [], width: width - marker.count)
-                for (index, line) in inner.enumerated() {
-                    lines.append(index == 0 ? marker + line : line.isEmpty ? "" : hanging + line)
-                }
+    /// How wide the markers opening a line of the rendering are: its indent, `> ` of quotes, `- ` or `1. ` of a
+    /// list item.
+    private static func markerWidth(_ line: String) -> Int {
+        var rest = Substring(line)
+        while true {
+            let before = rest.count
+            rest = rest.drop { $0 == " " }
+            if rest.hasPrefix("> ") || rest.hasPrefix("- ") {
+                rest = rest.dropFirst(2)
+            } else if let dot = rest.firstIndex(of: "."), dot > rest.startIndex, rest[..<dot].allSatisfy(\.isNumber),
+                rest[dot...].hasPrefix(". ")
+            {
+                rest = rest[rest.index(dot, offsetBy: 2)...]
             }
-            return lines
-        case "blockquote":
-            return blocks(content, width: width - 2).map { "│ " + $0 }
-        case "horizontal_rule":
-            return [String(repeating: "─", count: min(width, 20))]
-        default:
-            return []
+            if rest.count == before { return line.count - rest.count }
         }
-    }
-
-    /// The text of inline nodes; a link's address follows its text in parentheses.
-    private static func inline(_ nodes: [JSON]) -> String {
-        nodes.map { node in
-            let text = node["text"]?.stringValue ?? ""
-            let link = node["marks"]?.arrayValue?.first { $0["type"]?.stringValue == "link" }
-            if let href = link?["attrs"]?["href"]?.stringValue { return "\(text) (\(href))" }
-            return text
-        }.joined()
     }
 }

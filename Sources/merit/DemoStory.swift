@@ -511,7 +511,7 @@ final class DemoStory {
         output.paragraph("Eli's notification: \"\(sharedNotice?["message"]?.stringValue ?? "")\" What he reads:")
         let read = try client.call("summaries.get", ["id": .string(summaryID)], as: eli.id)
         try expect(read["body"] == Self.summaryBody, "the body should come back exactly as it was sent")
-        output.block([""] + RichTextRenderer.lines(read["body"] ?? .null, width: 76) + [""])
+        output.block(try [""] + BodyText.lines(read["body"] ?? .null, width: 76) + [""])
         let feedback = try client.call(
             "summaries.feedback",
             [

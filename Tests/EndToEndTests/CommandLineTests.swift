@@ -135,8 +135,10 @@ struct DemoTests {
                 [
                     "Until it is shared Eli cannot see it",
                     "Dana submits it (pending_review), Hana approves it (approved)",
-                    "Message: Let's talk it through in our 1:1 on Thursday.", "Eli Novak, Q1 2026 ──",
-                    "• Shipped the refund flow", "engineering writing guide (https://handbook.acme.example/writing)",
+                    "Message: Let's talk it through in our 1:1 on Thursday.",
+                    "Eli Novak, Q1 2026 Eli had a strong quarter",
+                    "Highlights - Shipped the refund flow",
+                    "engineering writing guide (https://handbook.acme.example/writing)",
                     "Eli acknowledges it (summaries.feedback, kind acknowledgment)",
                 ]
             ),
