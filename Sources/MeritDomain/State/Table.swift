@@ -95,11 +95,11 @@ public struct Table<Row: TableRow>: Sendable {
     public func rows(_ ids: some Sequence<ID<Row>>) -> [Row] { ids.compactMap { self[$0] } }
 
     /// Call `body` with each row of `ids` that exists, in their order, keeping none of them: a query that reads a
-    /// field or two of many rows builds no array of them. (Reading a row from the dictionary still copies it, a
-    /// retain of each of its strings and arrays; `Dictionary` has no borrowing accessor.)
+    /// field or two of many rows builds no array of them. (Reading a row still copies it, a retain of each of its
+    /// strings and arrays.)
     public func forEachRow(_ ids: some Sequence<ID<Row>>, _ body: (Row) -> Void) {
         for id in ids {
-            if let position = rows.index(forKey: id) { body(rows.values[position]) }
+            if let position = positions[id], let row = slots[position] { body(row) }
         }
     }
 
@@ -108,8 +108,7 @@ public struct Table<Row: TableRow>: Sendable {
     public func rows(_ ids: some Sequence<ID<Row>>, where isIncluded: (Row) -> Bool) -> [Row] {
         var found: [Row] = []
         for id in ids {
-            guard let position = rows.index(forKey: id) else { continue }
-            let row = rows.values[position]
+            guard let position = positions[id], let row = slots[position] else { continue }
             if isIncluded(row) { found.append(row) }
         }
         return found
