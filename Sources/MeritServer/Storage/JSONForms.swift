@@ -91,6 +91,7 @@ private struct DecoratingEncoder<Base: FieldEncoder, Decoration: MemberDecoratio
     mutating func writeOptional<Value: FieldValue>(_ value: Value?) { base.writeOptional(value) }
     mutating func writeArray<Value: FieldValue>(_ values: [Value]) { base.writeArray(values) }
     mutating func writeRecord<Record: FieldRecord>(_ record: Record) { base.writeRecord(record) }
+    mutating func writeCompactJSON(_ json: [UInt8]) { base.writeCompactJSON(json) }
 
     /// Encode `record`'s fields, decorated, then the decoration's trailing members, through `base`.
     @inline(__always)

@@ -46,26 +46,28 @@ enum SummaryMethods {
         let cursorText = try params.optional("cursor", as: String.self)
         try params.finish()
         let position = try cursorText.map { text throws(DomainError) in try SummaryCursor.decode(text, for: query) }
-        let state = server.engine.state
         let principal = server.requestPrincipal
-        let (summaries, next) = try state.listSummaries(query, after: position, by: principal)
-        result.writeRaw(#"{"data":["#)
-        for (offset, summary) in summaries.enumerated() {
-            if offset > 0 { result.writeRaw(",") }
-            expansion.write(summary, in: state, for: principal, to: &result)
+        try server.withState { state in
+            let (summaries, next) = try state.listSummaries(query, after: position, by: principal)
+            result.writeRaw(#"{"data":["#)
+            for (offset, summary) in summaries.enumerated() {
+                if offset > 0 { result.writeRaw(",") }
+                expansion.write(summary, in: state, for: principal, to: &result)
+            }
+            result.writeRaw(#"],"next_cursor":"#)
+            if let next { result.write(SummaryCursor.encode(next, for: query)) } else { result.writeRaw("null") }
+            result.writeRaw("}")
         }
-        result.writeRaw(#"],"next_cursor":"#)
-        if let next { result.write(SummaryCursor.encode(next, for: query)) } else { result.writeRaw("null") }
-        result.writeRaw("}")
     }
 
     static let get = Method("summaries.get", access: .authenticated) { server, params, result in
         let id: ID<Summary> = try params.id("id")
         let expansion = try Expansion(&params)
         try params.finish()
-        let state = server.engine.state
         let principal = server.requestPrincipal
-        expansion.write(try state.readSummary(id, by: principal), in: state, for: principal, to: &result)
+        try server.withState { state in
+            expansion.write(try state.readSummary(id, by: principal), in: state, for: principal, to: &result)
+        }
     }
 
     static let create = Method("summaries.create", access: .authenticated) { server, params, result in
@@ -78,12 +80,12 @@ enum SummaryMethods {
         let objectives: [ID<Objective>] = try params.optionalIDs("included_objective_ids") ?? []
         try params.finish()
         let engine = server.engine
-        try server.record(
-            engine.state.createSummary(
+        try server.record { state in
+            try state.createSummary(
                 id: engine.newID(), employeeID: employee, managerID: manager, periodStart: periodStart,
                 periodEnd: periodEnd, body: body, observationIDs: observations, objectiveIDs: objectives,
                 now: engine.now, by: server.requestPrincipal)
-        ).write(to: &result)
+        }.write(to: &result)
     }
 
     static let update = Method("summaries.update", access: .authenticated) { server, params, result in
@@ -100,8 +102,9 @@ enum SummaryMethods {
         edit.includedObjectiveIDs = try params.optionalIDs("included_objective_ids")
         try params.finish()
         let engine = server.engine
-        try server.record(engine.state.updateSummary(id: id, edit, now: engine.now, by: server.requestPrincipal))
-            .write(to: &result)
+        try server.record { state in
+            try state.updateSummary(id: id, edit, now: engine.now, by: server.requestPrincipal)
+        }.write(to: &result)
     }
 
     /// A body from its JSON, written as compact JSON: what the 256 KB limit counts, and what is kept. Its shape is
@@ -128,10 +131,10 @@ enum SummaryMethods {
             let action = try action(&params)
             try params.finish()
             let engine = server.engine
-            try server.record(
-                engine.state.transitionSummary(
+            try server.record { state in
+                try state.transitionSummary(
                     id: id, action, now: engine.now, notificationID: engine.newID(), by: server.requestPrincipal)
-            ).write(to: &result)
+            }.write(to: &result)
         }
     }
 
@@ -141,10 +144,11 @@ enum SummaryMethods {
         let comment = try params.optional("comment", as: String.self)
         try params.finish()
         let engine = server.engine
-        let (summary, feedback) = try server.record(
-            engine.state.addSummaryFeedback(
+        let (summary, feedback) = try server.record { state in
+            try state.addSummaryFeedback(
                 id: id, kind: kind, comment: comment, now: engine.now, feedbackID: engine.newID(),
-                notificationID: engine.newID(), by: server.requestPrincipal))
+                notificationID: engine.newID(), by: server.requestPrincipal)
+        }
         result.writeRaw(#"{"summary":"#)
         summary.write(to: &result)
         result.writeRaw(#","feedback":"#)
