@@ -84,14 +84,12 @@ extension Authorization {
 
     /// Everyone below `manager` in the chain, breadth first, using the direct-reports index.
     public static func everyoneBelow(_ manager: ID<Person>, in state: State) -> [ID<Person>] {
-        var result: [ID<Person>] = []
-        var queue = Array(state.directReports(of: manager))
+        // Breadth first: the result is its own queue.
+        var result = Array(state.directReports(of: manager))
         var index = 0
-        while index < queue.count {
-            let id = queue[index]
+        while index < result.count {
+            result += state.directReports(of: result[index])
             index += 1
-            result.append(id)
-            queue += state.directReports(of: id)
         }
         return result
     }

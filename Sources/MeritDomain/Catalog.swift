@@ -164,13 +164,14 @@ public enum ChangeKind: UInt8, CaseIterable, Sendable {
         case .feedbackRequestCreated: Row("feedback_request.created", .feedbackRequest)
         case .feedbackSubmitted: Row("feedback.submitted", .feedbackRequest)
         case .goalOutcomeRecorded: Row("goal.outcome_recorded", .review)
-        case .summaryCreated: Row("summary.created", .summary)
-        case .summaryUpdated: Row("summary.updated", .summary)
-        case .summarySubmitted: Row("summary.submitted", .summary)
-        case .summaryApproved: Row("summary.approved", .summary)
-        case .summaryShared: Row("summary.shared", .summary)
-        case .summaryArchived: Row("summary.archived", .summary)
-        case .summaryFeedbackSubmitted: Row("summary.feedback_submitted", .summary)
+        // Version 2: the body is its compact JSON, no longer a tree.
+        case .summaryCreated: Row("summary.created", version: 2, .summary)
+        case .summaryUpdated: Row("summary.updated", version: 2, .summary)
+        case .summarySubmitted: Row("summary.submitted", version: 2, .summary)
+        case .summaryApproved: Row("summary.approved", version: 2, .summary)
+        case .summaryShared: Row("summary.shared", version: 2, .summary)
+        case .summaryArchived: Row("summary.archived", version: 2, .summary)
+        case .summaryFeedbackSubmitted: Row("summary.feedback_submitted", version: 2, .summary)
         }
     }
 }

@@ -113,6 +113,12 @@ public struct StagedJSON: ~Copyable {
         output.putFormatted { StagedOutput.writeDecimal(number, to: $0) }
     }
 
+    /// Append bytes that are already JSON, however many.
+    public mutating func raw(_ bytes: UnsafeRawBufferPointer) {
+        guard let start = bytes.baseAddress else { return }
+        output.put(start.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+    }
+
     /// Let `format` write at most `maximumCount` bytes that are already JSON (at most 256) in place; it returns
     /// how many it wrote.
     public mutating func raw(maximumCount: Int, _ format: (UnsafeMutablePointer<UInt8>) -> Int) {

@@ -4,6 +4,8 @@ import Foundation
 ///
 /// Usage: merit-bench [codec|transport|storage|writes|replay|directory|performance|summaries|all] [--merit PATH]
 ///   [--events N]
+/// Environment: MERIT_BENCH_PEOPLE, MERIT_BENCH_PERFORMANCE_PEOPLE and MERIT_BENCH_SUMMARIES size the directory,
+/// performance and summaries suites; MERIT_BENCH_SUMMARIES=0 runs only the summaries suite's durable writes.
 /// Build in release for meaningful figures: swift run -c release merit-bench
 var arguments = Array(CommandLine.arguments.dropFirst())
 var events = 1_000_000

@@ -1,8 +1,8 @@
-import MeritDomain
 import MeritJSON
 import MeritTestSupport
 import Testing
 
+@testable import MeritDomain
 @testable import MeritServer
 
 /// Every kind of change goes through every form it has (the log's binary form, a snapshot, the API's JSON and the
@@ -66,23 +66,17 @@ struct ChangeKindTests {
             areas: FeedbackRequest.Area.allCases.map { .init(rating: .achieving, comment: "On \($0.rawValue)") },
             overallComment: "Strong"))
 
+    /// A body whose members are not in the order a tree would write them, with text that needs escapes.
+    static let bodyJSON =
+        #"{"content":[{"attrs":{"level":2},"type":"heading","content":[{"text":"Strengths \"quoted\"","type":"text"}]},"#
+        + #"{"type":"paragraph","content":[{"marks":[{"type":"bold"}],"type":"text","text":"Led the launch ✓"},"#
+        + #"{"type":"text","text":" (notes)","marks":[{"attrs":{"href":"https://example.org"},"type":"link"}]}]},"#
+        + #"{"type":"paragraph","content":[]},{"type":"horizontal_rule"}],"type":"doc"}"#
+    static let body = RichText(stored: Array(bodyJSON.utf8))
+
     static let summary = Summary(
         id: id(17), employeeID: id(3), managerID: id(4), periodStart: Day("2026-01-01")!, periodEnd: Day("2026-03-31")!,
-        body: RichTextNode(
-            type: .doc,
-            content: [
-                RichTextNode(
-                    type: .heading, attrs: .init(level: 2), content: [RichTextNode(type: .text, text: "Strengths")]),
-                RichTextNode(
-                    type: .paragraph,
-                    content: [
-                        RichTextNode(type: .text, text: "Led the launch", marks: [.init(type: .bold, attrs: nil)]),
-                        RichTextNode(
-                            type: .text, text: " (notes)",
-                            marks: [.init(type: .link, attrs: .init(href: "https://example.org"))]),
-                    ]),
-                RichTextNode(type: .paragraph, content: []), RichTextNode(type: .horizontalRule),
-            ]),
+        body: body,
         status: .shared, includedObservationIDs: [id(8)], includedObjectiveIDs: [id(9)], sharedAt: later,
         approvedAt: nil, createdAt: now, updatedAt: later,
         feedback: [
@@ -177,11 +171,112 @@ struct ChangeKindTests {
         tree.write(record.json)
         #expect(direct.bytes == tree.bytes)
         let stored = record.storedJSON
-        let decoded = try StoredJSONDecoder.decode(kind.row.resource, from: stored, what: kind.row.type)
+        let version = kind.row.version
+        let decoded = try StoredJSONDecoder.decode(
+            kind.row.resource, from: stored, what: kind.row.type, schemaVersion: version)
         #expect(decoded == change.resource)
         // Written as JSON and parsed again, as a log of type 1 or a snapshot of format 1 held it.
         let reparsed = try JSONParser.parse(stored.serialized())
-        #expect(try StoredJSONDecoder.decode(kind.row.resource, from: reparsed, what: kind.row.type) == decoded)
+        #expect(
+            try StoredJSONDecoder.decode(kind.row.resource, from: reparsed, what: kind.row.type, schemaVersion: version)
+                == decoded)
+    }
+
+    @Test("a summary's body is kept exactly as it was sent through every form, and checks as a body")
+    func summaryBody() throws {
+        #expect(try RichText(validating: Array(Self.bodyJSON.utf8), path: "body") == Self.body)
+        var direct = JSONWriter()
+        Self.summary.write(to: &direct)
+        let written = String(decoding: direct.bytes, as: UTF8.self)
+        #expect(written.contains(#","body":\#(Self.bodyJSON),"status":"#))
+        #expect(Self.summary.json["body"]?.jsonText == Self.bodyJSON)
+    }
+
+    /// A summary as schema version 1 of its change kinds stored it: the same fields, the body a tree.
+    struct SummaryVersion1: FieldRecord {
+        var summary: Summary
+        var tree: RichTextNode
+
+        func encode<Encoder: FieldEncoder & ~Copyable>(to encoder: inout Encoder) {
+            encoder.encode("id", summary.id)
+            encoder.encode("employee_id", summary.employeeID)
+            encoder.encode("manager_id", summary.managerID)
+            encoder.encode("period_start", summary.periodStart)
+            encoder.encode("period_end", summary.periodEnd)
+            encoder.encode("body", tree)
+            encoder.encode("status", summary.status)
+            encoder.encode("included_observation_ids", summary.includedObservationIDs)
+            encoder.encode("included_objective_ids", summary.includedObjectiveIDs)
+            encoder.encode("shared_at", summary.sharedAt)
+            encoder.encode("approved_at", summary.approvedAt)
+            encoder.encode("created_at", summary.createdAt)
+            encoder.encode("updated_at", summary.updatedAt)
+            encoder.encode(.stored("feedback"), summary.feedback)
+            encoder.encode(.stored("period_end_changes"), summary.periodEndChanges)
+        }
+
+        init(summary: Summary, tree: RichTextNode) {
+            self.summary = summary
+            self.tree = tree
+        }
+
+        init<Decoder: FieldDecoder>(from decoder: inout Decoder) throws(StoredFormError) {
+            throw StoredFormError("only written, to read it as a Summary")
+        }
+    }
+
+    @Test("a summary stored by schema version 1, its body a tree, reads back with the body the API showed then")
+    func summaryVersion1() throws {
+        let tree = RichTextNode(
+            type: .doc,
+            content: [
+                RichTextNode(
+                    type: .heading, attrs: .init(level: 2), content: [.init(type: .text, text: "Tab\t\"q\" ✓")]),
+                RichTextNode(
+                    type: .paragraph,
+                    content: [
+                        .init(
+                            type: .text, text: "x\u{2028}\u{1}",
+                            marks: [.init(type: .bold, attrs: nil), .init(type: .link, attrs: .init(href: "h"))])
+                    ]),
+                RichTextNode(type: .paragraph, content: []), RichTextNode(type: .horizontalRule),
+                RichTextNode(type: .heading, attrs: .init(level: nil)),
+            ])
+        let old = SummaryVersion1(summary: Self.summary, tree: tree)
+        var expected = Self.summary
+        // What the API showed: the tree written member by member, by the JSON writer.
+        var shown = JSONWriter()
+        shown.write(tree.json)
+        expected.body = RichText(stored: shown.bytes)
+        #expect(RichText.compactJSON(of: tree) == shown.bytes)
+
+        var writer = BinaryWriter()
+        old.encode(to: &writer)
+        let binary = try writer.withBytes { bytes throws(StoredFormError) in
+            var reader = BinaryReader(bytes)
+            reader.schemaVersion = 1
+            let summary = try Summary(from: &reader)
+            #expect(reader.isAtEnd)
+            return summary
+        }
+        #expect(binary == expected)
+        let json = try StoredJSONDecoder.decode(Summary.self, from: old.storedJSON, what: "summary", schemaVersion: 1)
+        #expect(json == expected)
+    }
+
+    @Test("the domain writes a tree's strings exactly as the JSON writer does")
+    func escapes() {
+        var random = SplitMixRandom(seed: 5)
+        let pieces = [
+            "a", "é", "✓", "🚀", "\"", "\\", "\n", "\r", "\t", "\u{8}", "\u{C}", "\u{0}", "\u{1F}", "\u{7F}", "\u{2028}",
+            "\u{2029}", "\u{2027}", "\u{202A}", "/", "\u{E2}",
+        ]
+        for _ in 0..<500 {
+            let text = (0..<random.next() % 13).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined()
+            var domain: [UInt8] = []
+            RichText.appendQuoted(text, to: &domain)
+            #expect(domain == JSON.string(text).serialized(), "\(text.debugDescription)")
+        }
     }
 
     @Test("stored-only fields never reach the API's JSON")

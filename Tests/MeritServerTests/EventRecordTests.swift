@@ -83,6 +83,45 @@ struct EventRecordTests {
         }
     }
 
+    @Test("summaries-tree-2026-12-05 (bodies stored as trees) answers byte for byte as the build that wrote it did")
+    func summaryTreeFixture() throws {
+        // The fixture holds a snapshot and the log after it, written by the build before bodies were kept as their
+        // compact JSON: summaries in both, of schema version 1. A snapshot of this build must answer the same.
+        let key = "mk_7jnhdj9t2e2cbgwas50s0y757tkb131p"
+        let copy = TemporaryDirectory()
+        let expected = try String(
+            contentsOf: Self.fixtures.appendingPathComponent("summaries-tree-2026-12-05.expected.jsonl"),
+            encoding: .utf8)
+        func check(_ server: Server, _ when: String) throws {
+            for line in expected.split(separator: "\n") {
+                let entry = try JSONParser.parse(String(line))
+                let method = try #require(entry["method"]?.stringValue)
+                let result = try Self.result(server, method, entry["params"])
+                #expect(result.jsonText == entry["result"]?.jsonText, "\(method) \(when)")
+            }
+        }
+        var server = try Self.serve(fixture: "summaries-tree-2026-12-05", key: key, in: copy)
+        try check(server, "from the fixture")
+        try server.compactForTesting()
+        server.close()
+        server = try Server(
+            configuration: ServerConfiguration(environmentAPIKey: key), dataDirectory: copy.path("data"))
+        try check(server, "from a snapshot of this build")
+        // A change written now is read back after the earlier ones.
+        let edited: JSON = [
+            "type": "doc", "content": [["content": [["text": "Now", "type": "text"]], "type": "paragraph"]],
+        ]
+        let summary = try Self.result(
+            server, "summaries.update", ["id": "sum_01M92PX0M09BTNEA9BF0XHNJBP", "body": edited])
+        server.close()
+        server = try Server(
+            configuration: ServerConfiguration(environmentAPIKey: key), dataDirectory: copy.path("data"))
+        defer { server.close() }
+        let read = try Self.result(server, "summaries.get", ["id": "sum_01M92PX0M09BTNEA9BF0XHNJBP"])
+        #expect(read.jsonText == summary.jsonText)
+        #expect(read["body"]?.jsonText == edited.jsonText)
+    }
+
     /// The records of a fixture's log.
     static func records(of fixture: String) throws -> [(type: UInt16, payload: [UInt8])] {
         let copy = TemporaryDirectory()

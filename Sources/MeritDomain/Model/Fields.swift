@@ -114,6 +114,8 @@ public protocol FieldEncoder: ~Copyable {
     mutating func writeOptional<Value: FieldValue>(_ value: Value?)
     mutating func writeArray<Value: FieldValue>(_ values: [Value])
     mutating func writeRecord<Record: FieldRecord>(_ record: Record)
+    /// Write a value held as its compact JSON (a rich-text body): the JSON forms copy it as it stands.
+    mutating func writeCompactJSON(_ json: [UInt8])
 }
 
 /// Reads a record's fields back, in the order they were written.
@@ -140,6 +142,8 @@ public protocol FieldDecoder {
     mutating func readOptional<Value: FieldValue>(_ type: Value.Type) throws(StoredFormError) -> Value?
     mutating func readArray<Value: FieldValue>(_ type: Value.Type) throws(StoredFormError) -> [Value]
     mutating func readRecord<Record: FieldRecord>(_ type: Record.Type) throws(StoredFormError) -> Record
+    /// Read a value written with `writeCompactJSON`.
+    mutating func readCompactJSON() throws(StoredFormError) -> [UInt8]
 }
 
 extension FieldDecoder {

@@ -73,37 +73,67 @@ public struct OrderedIndex<Row: Identified>: Sendable, Equatable {
     /// Call `body` with the entries after `bound` (all of them when `nil`), ascending, or before it, descending,
     /// until it returns `false`.
     public func forEach(after bound: Entry?, descending: Bool, _ body: (Entry) -> Bool) {
-        guard !chunks.isEmpty else { return }
+        var walk = walk(after: bound, descending: descending)
+        while let entry = walk.current, body(entry) { walk.advance() }
+    }
+
+    /// A walk through the entries after `bound` (all of them when `nil`), ascending, or before it, descending.
+    public func walk(after bound: Entry?, descending: Bool) -> Walk {
+        guard !chunks.isEmpty else { return Walk(chunks: chunks, chunk: 0, position: 0, descending: descending) }
+        var chunk: Int
+        var position: Int
         if descending {
-            var chunk = chunks.count - 1
-            var position = chunks[chunk].count - 1
+            chunk = chunks.count - 1
+            position = chunks[chunk].count - 1
             if let bound {
                 chunk = chunkIndex(for: bound)
                 position = Self.partition(chunks[chunk]) { $0 < bound } - 1
             }
-            while chunk >= 0 {
-                while position >= 0 {
-                    if !body(chunks[chunk][position]) { return }
-                    position -= 1
-                }
-                chunk -= 1
-                if chunk >= 0 { position = chunks[chunk].count - 1 }
-            }
         } else {
-            var chunk = 0
-            var position = 0
+            chunk = 0
+            position = 0
             if let bound {
                 chunk = chunkIndex(for: bound)
                 position = Self.partition(chunks[chunk]) { $0 <= bound }
             }
-            while chunk < chunks.count {
-                while position < chunks[chunk].count {
-                    if !body(chunks[chunk][position]) { return }
-                    position += 1
+        }
+        return Walk(chunks: chunks, chunk: chunk, position: position, descending: descending)
+    }
+
+    /// Where a walk through an index stands, moving one way: one of the lists a merge pulls entries from in turn.
+    public struct Walk: Sendable {
+        private let chunks: [[Entry]]
+        private var chunk: Int
+        private var position: Int
+        private let descending: Bool
+        /// The entry the walk is at; `nil` once it has passed the last.
+        public private(set) var current: Entry?
+
+        fileprivate init(chunks: [[Entry]], chunk: Int, position: Int, descending: Bool) {
+            self.chunks = chunks
+            self.chunk = chunk
+            self.position = position
+            self.descending = descending
+            settle()
+        }
+
+        /// Move to the next entry.
+        public mutating func advance() {
+            position += descending ? -1 : 1
+            settle()
+        }
+
+        /// Step over the ends of chunks until the position holds an entry, or the walk is past the last one.
+        private mutating func settle() {
+            while chunk >= 0 && chunk < chunks.count {
+                if position >= 0 && position < chunks[chunk].count {
+                    current = chunks[chunk][position]
+                    return
                 }
-                chunk += 1
-                position = 0
+                chunk += descending ? -1 : 1
+                if chunk >= 0 && chunk < chunks.count { position = descending ? chunks[chunk].count - 1 : 0 }
             }
+            current = nil
         }
     }
 

@@ -2,7 +2,8 @@
 public struct SummaryEdit: Sendable {
     public var periodStart: Day?
     public var periodEnd: Day?
-    public var body: RichTextNode?
+    /// A new body, read from the request; `updateSummary` holds it to the grammar.
+    public var body: RichText.Candidate?
     public var includedObservationIDs: [ID<Observation>]?
     public var includedObjectiveIDs: [ID<Objective>]?
 
@@ -89,11 +90,11 @@ extension State {
     /// Create a draft summary.
     public func createSummary(
         id: ID<Summary>, employeeID: ID<Person>, managerID: ID<Person>?, periodStart: Day, periodEnd: Day,
-        body: RichTextNode, observationIDs: [ID<Observation>], objectiveIDs: [ID<Objective>], now: Timestamp,
+        body: RichText.Candidate, observationIDs: [ID<Observation>], objectiveIDs: [ID<Objective>], now: Timestamp,
         by principal: Principal
     ) throws(DomainError) -> Changed<Summary> {
         try Self.checkSummaryPeriod(start: periodStart, end: periodEnd, today: now.day)
-        try body.validateDocument(path: "body")
+        let body = try body.checked()
         try Self.checkIncludedCount(observationIDs.count, objectiveIDs.count)
         try requireSubject(employeeID, field: "employee_id", by: principal)
         try Authorization.require(.summariesWrite, of: principal, in: self, to: "write summaries")
@@ -120,7 +121,7 @@ extension State {
         throws(DomainError) -> Changed<Summary>
     {
         try Self.checkSummaryPeriod(start: edit.periodStart, end: edit.periodEnd, today: now.day)
-        try edit.body?.validateDocument(path: "body")
+        let body = try edit.body?.checked()
         try Self.checkIncludedCount(edit.includedObservationIDs?.count ?? 0, edit.includedObjectiveIDs?.count ?? 0)
         var summary = try writableSummary(id, by: principal)
         try checkIncluded(edit.includedObservationIDs ?? [], edit.includedObjectiveIDs ?? [])
@@ -134,7 +135,7 @@ extension State {
         if let start = edit.periodStart { summary.periodStart = start }
         if let end = edit.periodEnd { summary.periodEnd = end }
         try Self.checkSummaryPeriod(start: summary.periodStart, end: summary.periodEnd, today: now.day)
-        if let body = edit.body { summary.body = body }
+        if let body { summary.body = body }
         if let ids = edit.includedObservationIDs { summary.includedObservationIDs = ids }
         if let ids = edit.includedObjectiveIDs { summary.includedObjectiveIDs = ids }
         guard summary != before else { return Changed(before, []) }
@@ -243,90 +244,6 @@ extension State {
         }
         try Authorization.require(.summariesRead, of: principal, in: self, to: "read summaries")
         return summary
-    }
-
-    /// A page of the summaries the principal may read, after `position`, and the position of the next page.
-    public func listSummaries(_ query: SummaryQuery, after position: SummaryPosition?, by principal: Principal)
-        throws(DomainError) -> (summaries: [Summary], next: SummaryPosition?)
-    {
-        try Authorization.require(.summariesRead, of: principal, in: self, to: "read summaries")
-        let sequence = position?.sequence ?? lastEventSequence
-        let statuses = query.statuses ?? [.draft, .pendingReview, .approved, .shared]
-        func matches(_ summary: Summary) -> Bool {
-            statuses.contains(summary.status) && (query.employeeID == nil || summary.employeeID == query.employeeID)
-                && (query.managerID == nil || summary.managerID == query.managerID)
-                && (query.periodStartFrom.map { summary.periodStart >= $0 } ?? true)
-                && (query.periodEndFrom.map { summary.periodEnd >= $0 } ?? true)
-                && (query.periodEndUntil.map { summary.periodEnd <= $0 } ?? true)
-        }
-        func key(_ summary: Summary) -> Int64 {
-            query.sort.byPeriodEnd ? summary.periodEnd(asOf: sequence).daysSinceEpoch : summary.createdAt.milliseconds
-        }
-        let bound = position.map { OrderedIndex<Summary>.Entry(key: $0.key, id: $0.id) }
-        func beyond(_ entry: OrderedIndex<Summary>.Entry) -> Bool {
-            guard let bound else { return true }
-            return query.sort.descending ? entry < bound : bound < entry
-        }
-        let wanted = query.limit + 1
-        var found: [OrderedIndex<Summary>.Entry] = []
-        let scope = Authorization.peopleInScope(of: principal, in: self)
-        if query.employeeID != nil || query.managerID != nil || scope != .everyone {
-            // A few people's summaries: gather them from the employee and manager indexes and order them here.
-            var ids = SortedIDs<Summary>()
-            if let employee = query.employeeID {
-                for id in summaries.indexes.byEmployee[employee] { ids.insert(id) }
-            } else if let manager = query.managerID {
-                for id in summaries.indexes.byManager[manager] { ids.insert(id) }
-            } else if case .only(let people) = scope {
-                for person in people {
-                    for id in summaries.indexes.byEmployee[person] { ids.insert(id) }
-                }
-                if let actor = principal.personID {
-                    for id in summaries.indexes.byManager[actor] { ids.insert(id) }
-                }
-            }
-            for summary in summaries.rows(ids) where matches(summary) && canRead(summary, by: principal) {
-                let entry = OrderedIndex<Summary>.Entry(key: key(summary), id: summary.id)
-                if beyond(entry) { found.append(entry) }
-            }
-        } else {
-            // Everyone's: walk each status's index from the position, and place the summaries whose period_end
-            // changed since the walk began where they were when it began.
-            var movers: Set<ID<Summary>> = []
-            if query.sort.byPeriodEnd {
-                summaries.indexes.periodEndChanges.forEach(
-                    after: OrderedIndex.Entry(key: sequence, id: ID(high: .max, low: .max)), descending: false
-                ) { change in
-                    movers.insert(change.id)
-                    return true
-                }
-            }
-            for status in statuses {
-                let index =
-                    query.sort.byPeriodEnd
-                    ? summaries.indexes.byPeriodEnd[status] : summaries.indexes.byCreatedAt[status]
-                var taken = 0
-                index?.forEach(after: bound, descending: query.sort.descending) { entry in
-                    guard !movers.contains(entry.id), let summary = summaries[entry.id], matches(summary) else {
-                        return true
-                    }
-                    found.append(entry)
-                    taken += 1
-                    return taken < wanted
-                }
-            }
-            for id in movers {
-                guard let summary = summaries[id], matches(summary) else { continue }
-                let entry = OrderedIndex<Summary>.Entry(key: key(summary), id: id)
-                if beyond(entry) { found.append(entry) }
-            }
-        }
-        found.sort { query.sort.descending ? $1 < $0 : $0 < $1 }
-        let page = found.prefix(query.limit)
-        let next =
-            found.count > query.limit
-            ? page.last.map { SummaryPosition(sequence: sequence, key: $0.key, id: $0.id) } : nil
-        return (page.compactMap { summaries[$0.id] }, next)
     }
 
     /// Whether `principal` may read `summary`: the employee once it has been shared; else its author and whoever

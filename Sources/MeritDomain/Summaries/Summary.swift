@@ -85,7 +85,7 @@ public struct Summary: TableRow {
     public var managerID: ID<Person>
     public var periodStart: Day
     public var periodEnd: Day
-    public var body: RichTextNode
+    public var body: RichText
     public var status: Status
     public var includedObservationIDs: [ID<Observation>]
     public var includedObjectiveIDs: [ID<Objective>]
@@ -105,7 +105,7 @@ public struct Summary: TableRow {
     @inlinable
     public init(
         id: ID<Summary>, employeeID: ID<Person>, managerID: ID<Person>, periodStart: Day, periodEnd: Day,
-        body: RichTextNode, status: Status, includedObservationIDs: [ID<Observation>],
+        body: RichText, status: Status, includedObservationIDs: [ID<Observation>],
         includedObjectiveIDs: [ID<Objective>], sharedAt: Timestamp?, approvedAt: Timestamp?, createdAt: Timestamp,
         updatedAt: Timestamp, feedback: [Feedback], periodEndChanges: [PeriodEndChange]
     ) {
@@ -145,12 +145,15 @@ public struct Summary: TableRow {
         encoder.encode(.stored("period_end_changes"), periodEndChanges)
     }
 
+    /// Reads the layout of every schema version: before version 2 the body was stored as a tree (`RichTextNode`).
     @inlinable
     public init<Decoder: FieldDecoder>(from decoder: inout Decoder) throws(StoredFormError) {
         self.init(
             id: try decoder.decode("id"), employeeID: try decoder.decode("employee_id"),
             managerID: try decoder.decode("manager_id"), periodStart: try decoder.decode("period_start"),
-            periodEnd: try decoder.decode("period_end"), body: try decoder.decode("body"),
+            periodEnd: try decoder.decode("period_end"),
+            body: decoder.schemaVersion >= 2
+                ? try decoder.decode("body") : RichText(storedTree: try decoder.decode("body", as: RichTextNode.self)),
             status: try decoder.decode("status"),
             includedObservationIDs: try decoder.decode("included_observation_ids"),
             includedObjectiveIDs: try decoder.decode("included_objective_ids"),
@@ -165,38 +168,39 @@ public struct Summary: TableRow {
         periodEndChanges.first { Int64($0.sequence) > sequence }?.previous ?? periodEnd
     }
 
-    /// Summaries by employee and by manager; by each sort key within each status; and the changes of `period_end`
-    /// by the event that made them.
+    /// The summaries of everyone, of each employee and of each manager, each in every status ordered by each sort
+    /// key (`Shelves`), which a list merges; and the changes of `period_end` by the event that made them.
     public struct Indexes: TableIndexes {
-        public private(set) var byEmployee = GroupIndex<ID<Person>, Summary>()
-        public private(set) var byManager = GroupIndex<ID<Person>, Summary>()
-        public private(set) var byPeriodEnd: [Status: OrderedIndex<Summary>] = [:]
-        public private(set) var byCreatedAt: [Status: OrderedIndex<Summary>] = [:]
+        public private(set) var everyone = Shelves()
+        public private(set) var byEmployee: [ID<Person>: Shelves] = [:]
+        public private(set) var byManager: [ID<Person>: Shelves] = [:]
         public private(set) var periodEndChanges = OrderedIndex<Summary>()
 
         public init() {}
 
         public mutating func insert(_ row: Summary) {
-            byEmployee.insert(row.id, under: row.employeeID)
-            byManager.insert(row.id, under: row.managerID)
-            byPeriodEnd[row.status, default: OrderedIndex()].insert(
-                .init(key: row.periodEnd.daysSinceEpoch, id: row.id))
-            byCreatedAt[row.status, default: OrderedIndex()].insert(.init(key: row.createdAt.milliseconds, id: row.id))
+            everyone.insert(row)
+            byEmployee[row.employeeID, default: Shelves()].insert(row)
+            byManager[row.managerID, default: Shelves()].insert(row)
             for change in row.periodEndChanges {
                 periodEndChanges.insert(.init(key: Int64(change.sequence), id: row.id))
             }
         }
 
         public mutating func remove(_ row: Summary) {
-            byEmployee.remove(row.id, from: row.employeeID)
-            byManager.remove(row.id, from: row.managerID)
-            byPeriodEnd[row.status]?.remove(.init(key: row.periodEnd.daysSinceEpoch, id: row.id))
-            if byPeriodEnd[row.status]?.count == 0 { byPeriodEnd[row.status] = nil }
-            byCreatedAt[row.status]?.remove(.init(key: row.createdAt.milliseconds, id: row.id))
-            if byCreatedAt[row.status]?.count == 0 { byCreatedAt[row.status] = nil }
+            everyone.remove(row)
+            Self.remove(row, from: row.employeeID, in: &byEmployee)
+            Self.remove(row, from: row.managerID, in: &byManager)
             for change in row.periodEndChanges {
                 periodEndChanges.remove(.init(key: Int64(change.sequence), id: row.id))
             }
+        }
+
+        /// Take `row` off `person`'s shelves, dropping them once empty (so that indexes built afresh are equal).
+        private static func remove(_ row: Summary, from person: ID<Person>, in shelves: inout [ID<Person>: Shelves]) {
+            guard var personal = shelves.removeValue(forKey: person) else { return }
+            personal.remove(row)
+            if !personal.isEmpty { shelves[person] = personal }
         }
 
         public static func keysDiffer(_ old: Summary, _ new: Summary) -> Bool {
@@ -204,6 +208,63 @@ public struct Summary: TableRow {
                 || old.managerID != new.managerID || old.createdAt != new.createdAt
                 || old.periodEndChanges.count != new.periodEndChanges.count
                 || old.periodEndChanges.last?.sequence != new.periodEndChanges.last?.sequence
+        }
+    }
+
+    /// Summaries in each status, ordered by `period_end` and by `created_at` (then by id): the lists a page of
+    /// `summaries.list` is merged from, each entered at the cursor by binary search.
+    public struct Shelves: Sendable, Equatable {
+        /// Two lists per status, by `period_end` then by `created_at`, in the order of `Status.allCases`; made on
+        /// the first insert.
+        private var lists: [OrderedIndex<Summary>] = []
+
+        /// No summaries.
+        public init() {}
+
+        /// Whether it holds no summary.
+        public var isEmpty: Bool { lists.allSatisfy { $0.count == 0 } }
+
+        /// The summaries in `status`, by `period_end` or by `created_at`.
+        public func list(_ status: Status, byPeriodEnd: Bool) -> OrderedIndex<Summary> {
+            lists.isEmpty ? OrderedIndex() : lists[Self.position(status, byPeriodEnd: byPeriodEnd)]
+        }
+
+        mutating func insert(_ summary: Summary) {
+            if lists.isEmpty { lists = Array(repeating: OrderedIndex(), count: 2 * Status.allCases.count) }
+            lists[Self.position(summary.status, byPeriodEnd: true)].insert(Self.periodEndEntry(summary))
+            lists[Self.position(summary.status, byPeriodEnd: false)].insert(Self.createdAtEntry(summary))
+        }
+
+        mutating func remove(_ summary: Summary) {
+            guard !lists.isEmpty else { return }
+            lists[Self.position(summary.status, byPeriodEnd: true)].remove(Self.periodEndEntry(summary))
+            lists[Self.position(summary.status, byPeriodEnd: false)].remove(Self.createdAtEntry(summary))
+        }
+
+        private static func periodEndEntry(_ summary: Summary) -> OrderedIndex<Summary>.Entry {
+            .init(key: summary.periodEnd.daysSinceEpoch, id: summary.id)
+        }
+
+        private static func createdAtEntry(_ summary: Summary) -> OrderedIndex<Summary>.Entry {
+            .init(key: summary.createdAt.milliseconds, id: summary.id)
+        }
+
+        private static func position(_ status: Status, byPeriodEnd: Bool) -> Int {
+            let offset =
+                switch status {
+                case .draft: 0
+                case .pendingReview: 1
+                case .approved: 2
+                case .shared: 3
+                case .archived: 4
+                }
+            return 2 * offset + (byPeriodEnd ? 0 : 1)
+        }
+
+        public static func == (lhs: Shelves, rhs: Shelves) -> Bool {
+            Status.allCases.allSatisfy { status in
+                [true, false].allSatisfy { lhs.list(status, byPeriodEnd: $0) == rhs.list(status, byPeriodEnd: $0) }
+            }
         }
     }
 }

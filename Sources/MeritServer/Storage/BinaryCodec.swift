@@ -327,6 +327,12 @@ extension BinaryWriter {
     mutating func writeRecord<Record: FieldRecord>(_ record: Record) {
         record.encode(to: &self)
     }
+
+    /// Compact JSON, stored as a string's bytes are.
+    mutating func writeCompactJSON(_ json: [UInt8]) {
+        varint(json.count)
+        json.withUnsafeBufferPointer { bytes($0) }
+    }
 }
 
 extension BinaryReader {
@@ -403,6 +409,16 @@ extension BinaryReader {
     @inline(__always)
     mutating func readRecord<Record: FieldRecord>(_ type: Record.Type) throws(StoredFormError) -> Record {
         try Record(from: &self)
+    }
+
+    /// Compact JSON: copied as it is, once its bytes are known to be UTF-8 (what the API writes out must be).
+    mutating func readCompactJSON() throws(StoredFormError) -> [UInt8] {
+        let count = try varint()
+        let bytes = UnsafeBufferPointer(start: try take(count), count: count)
+        guard Self.isASCII(bytes) || String(validating: bytes, as: UTF8.self) != nil else {
+            throw failure("a rich-text body is not UTF-8")
+        }
+        return Array(bytes)
     }
 }
 

@@ -91,6 +91,7 @@ private struct DecoratingEncoder<Base: FieldEncoder, Decoration: MemberDecoratio
     mutating func writeOptional<Value: FieldValue>(_ value: Value?) { base.writeOptional(value) }
     mutating func writeArray<Value: FieldValue>(_ values: [Value]) { base.writeArray(values) }
     mutating func writeRecord<Record: FieldRecord>(_ record: Record) { base.writeRecord(record) }
+    mutating func writeCompactJSON(_ json: [UInt8]) { base.writeCompactJSON(json) }
 
     /// Encode `record`'s fields, decorated, then the decoration's trailing members, through `base`.
     @inline(__always)
@@ -168,6 +169,11 @@ struct JSONTreeEncoder: FieldEncoder {
         swap(&outer, &object)
         value = .object(outer)
     }
+
+    mutating func writeCompactJSON(_ json: [UInt8]) {
+        // What `writeCompactJSON` is given is JSON: a body was checked when it arrived, or when it was read back.
+        value = (try? JSONParser.parse(json)) ?? .null
+    }
 }
 
 /// Writes a record's API JSON straight into a staged block of a `JSONWriter`.
@@ -227,6 +233,10 @@ struct StagedFieldEncoder: FieldEncoder {
         record.encode(to: &self)
         json.pointee.raw("}")
         first = outer
+    }
+
+    mutating func writeCompactJSON(_ json: [UInt8]) {
+        json.withUnsafeBytes { self.json.pointee.raw($0) }
     }
 
     /// Write `record` as an object with `decoration`'s changes (its nested records as they are).
@@ -441,6 +451,10 @@ struct StoredJSONDecoder: FieldDecoder {
         swap(&outer, &object)
         defer { swap(&outer, &object) }
         return try Record(from: &self)
+    }
+
+    mutating func readCompactJSON() throws(StoredFormError) -> [UInt8] {
+        try present().serialized()
     }
 }
 

@@ -6,7 +6,7 @@ import MeritJSON
 enum SummaryMethods {
     static let all: [Method] = [list, get, create, update, submit, approve, share, archive, feedback]
 
-    static let list = Method("summaries.list", access: .authenticated) { server, params in
+    static let list = Method("summaries.list", access: .authenticated) { server, params, result in
         var query = SummaryQuery()
         let limit = try params.optional("limit", as: Int.self) ?? 50
         guard (1...100).contains(limit) else { throw DomainError.invalid("limit", "must be between 1 and 100") }
@@ -46,42 +46,49 @@ enum SummaryMethods {
         let cursorText = try params.optional("cursor", as: String.self)
         try params.finish()
         let position = try cursorText.map { text throws(DomainError) in try SummaryCursor.decode(text, for: query) }
-        let state = server.engine.state
-        let (summaries, next) = try state.listSummaries(query, after: position, by: server.requestPrincipal)
-        return [
-            "data": .array(summaries.map { expansion.json($0, in: state, for: server.requestPrincipal) }),
-            "next_cursor": JSON(next.map { SummaryCursor.encode($0, for: query) }),
-        ]
+        let principal = server.requestPrincipal
+        try server.withState { state in
+            let (summaries, next) = try state.listSummaries(query, after: position, by: principal)
+            result.writeRaw(#"{"data":["#)
+            for (offset, summary) in summaries.enumerated() {
+                if offset > 0 { result.writeRaw(",") }
+                expansion.write(summary, in: state, for: principal, to: &result)
+            }
+            result.writeRaw(#"],"next_cursor":"#)
+            if let next { result.write(SummaryCursor.encode(next, for: query)) } else { result.writeRaw("null") }
+            result.writeRaw("}")
+        }
     }
 
-    static let get = Method("summaries.get", access: .authenticated) { server, params in
+    static let get = Method("summaries.get", access: .authenticated) { server, params, result in
         let id: ID<Summary> = try params.id("id")
         let expansion = try Expansion(&params)
         try params.finish()
-        let state = server.engine.state
-        return expansion.json(
-            try state.readSummary(id, by: server.requestPrincipal), in: state, for: server.requestPrincipal)
+        let principal = server.requestPrincipal
+        try server.withState { state in
+            expansion.write(try state.readSummary(id, by: principal), in: state, for: principal, to: &result)
+        }
     }
 
-    static let create = Method("summaries.create", access: .authenticated) { server, params in
+    static let create = Method("summaries.create", access: .authenticated) { server, params, result in
         let employee: ID<Person> = try params.id("employee_id")
         let manager: ID<Person>? = try params.optionalID("manager_id")
         let periodStart = try params.day("period_start")
         let periodEnd = try params.day("period_end")
-        let body = try RichTextReader.read(try params.required("body", as: JSON.self), path: "body")
+        let body = try body(try params.required("body", as: JSON.self))
         let observations: [ID<Observation>] = try params.optionalIDs("included_observation_ids") ?? []
         let objectives: [ID<Objective>] = try params.optionalIDs("included_objective_ids") ?? []
         try params.finish()
         let engine = server.engine
-        return try server.record(
-            engine.state.createSummary(
+        try server.record { state in
+            try state.createSummary(
                 id: engine.newID(), employeeID: employee, managerID: manager, periodStart: periodStart,
                 periodEnd: periodEnd, body: body, observationIDs: observations, objectiveIDs: objectives,
                 now: engine.now, by: server.requestPrincipal)
-        ).json
+        }.write(to: &result)
     }
 
-    static let update = Method("summaries.update", access: .authenticated) { server, params in
+    static let update = Method("summaries.update", access: .authenticated) { server, params, result in
         params.refusesNull = true
         let id: ID<Summary> = try params.id("id")
         for fixed in ["employee_id", "manager_id"] where try params.optional(fixed, as: JSON.self) != nil {
@@ -90,13 +97,20 @@ enum SummaryMethods {
         var edit = SummaryEdit()
         edit.periodStart = try params.optionalDay("period_start")
         edit.periodEnd = try params.optionalDay("period_end")
-        edit.body = try params.optional("body", as: JSON.self).map { try RichTextReader.read($0, path: "body") }
+        edit.body = try params.optional("body", as: JSON.self).map { try body($0) }
         edit.includedObservationIDs = try params.optionalIDs("included_observation_ids")
         edit.includedObjectiveIDs = try params.optionalIDs("included_objective_ids")
         try params.finish()
         let engine = server.engine
-        return try server.record(engine.state.updateSummary(id: id, edit, now: engine.now, by: server.requestPrincipal))
-            .json
+        try server.record { state in
+            try state.updateSummary(id: id, edit, now: engine.now, by: server.requestPrincipal)
+        }.write(to: &result)
+    }
+
+    /// A body from its JSON, written as compact JSON: what the 256 KB limit counts, and what is kept. Its shape is
+    /// checked now; the command holds it to the grammar.
+    static func body(_ value: JSON) throws(DomainError) -> RichText.Candidate {
+        try RichText.Candidate(reading: value.serialized(), path: "body")
     }
 
     static let submit = transition("summaries.submit") { _ in .submit }
@@ -112,29 +126,34 @@ enum SummaryMethods {
     static func transition(_ name: String, _ action: @escaping @Sendable (inout FieldReader) throws -> SummaryAction)
         -> Method
     {
-        Method(name, access: .authenticated) { server, params in
+        Method(name, access: .authenticated) { server, params, result in
             let id: ID<Summary> = try params.id("id")
             let action = try action(&params)
             try params.finish()
             let engine = server.engine
-            return try server.record(
-                engine.state.transitionSummary(
+            try server.record { state in
+                try state.transitionSummary(
                     id: id, action, now: engine.now, notificationID: engine.newID(), by: server.requestPrincipal)
-            ).json
+            }.write(to: &result)
         }
     }
 
-    static let feedback = Method("summaries.feedback", access: .authenticated) { server, params in
+    static let feedback = Method("summaries.feedback", access: .authenticated) { server, params, result in
         let id: ID<Summary> = try params.id("id")
         let kind = try params.enumeration("kind", Summary.Feedback.Kind.self)
         let comment = try params.optional("comment", as: String.self)
         try params.finish()
         let engine = server.engine
-        let (summary, feedback) = try server.record(
-            engine.state.addSummaryFeedback(
+        let (summary, feedback) = try server.record { state in
+            try state.addSummaryFeedback(
                 id: id, kind: kind, comment: comment, now: engine.now, feedbackID: engine.newID(),
-                notificationID: engine.newID(), by: server.requestPrincipal))
-        return ["summary": summary.json, "feedback": feedback.json]
+                notificationID: engine.newID(), by: server.requestPrincipal)
+        }
+        result.writeRaw(#"{"summary":"#)
+        summary.write(to: &result)
+        result.writeRaw(#","feedback":"#)
+        feedback.write(to: &result)
+        result.writeRaw("}")
     }
 }
 
@@ -158,29 +177,46 @@ struct Expansion {
         }
     }
 
-    /// The summary's JSON with the objects asked for added after it (the ids stay); cited records the principal may
-    /// not read are left out of the objects.
-    func json(_ summary: Summary, in state: State, for principal: Principal) -> JSON {
-        guard !fields.isEmpty, case .object(var object) = summary.json else { return summary.json }
-        if fields.contains(.employee) { object.append("employee", state.people[summary.employeeID]?.json ?? .null) }
-        if fields.contains(.manager) { object.append("manager", state.people[summary.managerID]?.json ?? .null) }
+    /// Write the summary with the objects asked for after its members (the ids stay); cited records the principal
+    /// may not read are left out of the objects.
+    func write(_ summary: Summary, in state: State, for principal: Principal, to writer: inout JSONWriter) {
+        summary.write(to: &writer)
+        guard !fields.isEmpty else { return }
+        // The objects are members of the summary's object: they take the place of its closing brace.
+        writer.bytes.removeLast()
+        if fields.contains(.employee) {
+            writer.writeRaw(#","employee":"#)
+            Self.write(state.people[summary.employeeID], to: &writer)
+        }
+        if fields.contains(.manager) {
+            writer.writeRaw(#","manager":"#)
+            Self.write(state.people[summary.managerID], to: &writer)
+        }
         if fields.contains(.observations) {
-            object.append(
-                "observations",
-                .array(
-                    summary.includedObservationIDs.compactMap { id in
-                        (try? state.readObservation(id, by: principal))?.json
-                    }))
+            writer.writeRaw(#","observations":"#)
+            Self.write(
+                summary.includedObservationIDs.compactMap { try? state.readObservation($0, by: principal) }, to: &writer
+            )
         }
         if fields.contains(.objectives) {
-            object.append(
-                "objectives",
-                .array(
-                    summary.includedObjectiveIDs.compactMap { id in (try? state.readObjective(id, by: principal))?.json
-                    }
-                ))
+            writer.writeRaw(#","objectives":"#)
+            Self.write(
+                summary.includedObjectiveIDs.compactMap { try? state.readObjective($0, by: principal) }, to: &writer)
         }
-        return .object(object)
+        writer.writeRaw("}")
+    }
+
+    private static func write(_ record: (some FieldRecord)?, to writer: inout JSONWriter) {
+        if let record { record.write(to: &writer) } else { writer.writeRaw("null") }
+    }
+
+    private static func write(_ records: [some FieldRecord], to writer: inout JSONWriter) {
+        writer.writeRaw("[")
+        for (offset, record) in records.enumerated() {
+            if offset > 0 { writer.writeRaw(",") }
+            record.write(to: &writer)
+        }
+        writer.writeRaw("]")
     }
 }
 
