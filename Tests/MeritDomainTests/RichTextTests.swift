@@ -101,6 +101,15 @@ struct RichTextTests {
             ).markdown
         }
         #expect(headings == ["# T", "## T", "### T"])
+        let spaced = RichTextNode(
+            type: .doc,
+            content: [
+                Self.paragraph(
+                    Self.text("Shipped  ", .init(type: .bold, attrs: nil)),
+                    Self.text(" search", .init(type: .italic, attrs: nil), .init(type: .strike, attrs: nil)),
+                    Self.text(" ", .init(type: .underline, attrs: nil)))
+            ])
+        #expect(spaced.markdown == "**Shipped**   ~~*search*~~ ", "spaces at a mark's ends stay outside it")
     }
 
     @Test(

@@ -45,7 +45,7 @@ struct RichTextJSONTests {
         let answered = try #require(try summaries.org.result("summaries.get", ["id": .string(id)])["body"])
         let document = try RichTextNode(json: answered)
         #expect(document.plainText == "Highlights\n\n- Shipped search (https://x.example)")
-        #expect(document.markdown == "## Highlights\n\n- **Shipped **[search](https://x.example)")
+        #expect(document.markdown == "## Highlights\n\n- **Shipped** [search](https://x.example)")
     }
 
     @Test("what is not a rich-text node is refused, naming the member")

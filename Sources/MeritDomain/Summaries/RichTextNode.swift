@@ -195,8 +195,20 @@ private struct Plain: RenderingStyle {
 private struct Markdown: RenderingStyle {
     func heading(level: Int) -> String { String(repeating: "#", count: level) + " " }
 
+    /// The text with its marks around it; spaces at either end stay outside the marks (`**led **` is no emphasis
+    /// in CommonMark).
     func text(_ node: RichTextNode) -> String {
-        var text = Self.escaped(node.text ?? "")
+        let whole = node.text ?? ""
+        let leading = whole.prefix { $0.isWhitespace }
+        let rest = whole.dropFirst(leading.count)
+        let trailing = String(rest.reversed().prefix { $0.isWhitespace })
+        let core = rest.dropLast(trailing.count)
+        guard !core.isEmpty else { return whole }
+        return leading + marked(Self.escaped(String(core)), node) + trailing
+    }
+
+    private func marked(_ escaped: String, _ node: RichTextNode) -> String {
+        var text = escaped
         let kinds = Set((node.marks ?? []).map(\.type))
         if kinds.contains(.bold) { text = "**\(text)**" }
         if kinds.contains(.italic) { text = "*\(text)*" }
