@@ -173,8 +173,14 @@ public final class Server: RequestHandler {
     /// person's rights intersected with the key's scopes.
     private func actingPrincipal(_ principal: Principal, meta: JSON?) throws -> Principal {
         guard let meta, !meta.isNull else { return principal }
-        var fields = try FieldReader(meta, path: "_meta.")
-        let actor = try fields.optional("actor", as: String.self)
+        let actor: String?
+        if case .object(let members) = meta, case .string(let text)? = members["actor"] {
+            // The common case, read directly; anything else through a reader, for its errors.
+            actor = text
+        } else {
+            var fields = try FieldReader(meta, path: "_meta.")
+            actor = try fields.optional("actor", as: String.self)
+        }
         guard let actor else { return principal }
         let id = try parseID(actor, as: Person.self, field: "_meta.actor")
         guard principal.has(.actAs) else {
