@@ -6,20 +6,19 @@ public enum Authorization {
     /// executives also manage it. Managers and above write summaries. People-operations admins add managing
     /// performance, the directory, keys, the event feed and acting as others.
     public static func rights(of person: Person) -> Set<Scope> {
-        var rights: Set<Scope> = [.viewPerformance, .directoryRead, .summariesRead]
-        switch person.role {
-        case .employee: break
-        case .lead: rights.insert(.updatePerformance)
-        case .manager, .head: rights.formUnion([.updatePerformance, .summariesWrite])
-        case .executive: rights.formUnion([.updatePerformance, .managePerformance, .summariesWrite])
+        Set(Scope.allCases.lazy.filter { grants(person, $0) })
+    }
+
+    /// Whether `person`'s role (and admin flag) grants `scope`: the role table, which `rights(of:)` lists.
+    public static func grants(_ person: Person, _ scope: Scope) -> Bool {
+        if person.isAdmin { return true }
+        switch scope {
+        case .viewPerformance, .directoryRead, .summariesRead: return true
+        case .updatePerformance: return person.role != .employee
+        case .summariesWrite: return person.role != .employee && person.role != .lead
+        case .managePerformance: return person.role == .executive
+        case .directoryWrite, .keysManage, .eventsRead, .actAs: return false
         }
-        if person.isAdmin {
-            rights.formUnion([
-                .updatePerformance, .managePerformance, .summariesWrite, .directoryWrite, .keysManage, .eventsRead,
-                .actAs,
-            ])
-        }
-        return rights
     }
 
     /// What `principal` may do: the key's scopes, intersected with the acting person's rights when it acts as
@@ -27,14 +26,23 @@ public enum Authorization {
     public static func effectiveScopes(of principal: Principal, in state: State) -> Set<Scope> {
         guard let personID = principal.personID else { return principal.scopes }
         guard let person = state.people[personID] else { return [] }
-        return principal.scopes.intersection(rights(of: person))
+        return principal.scopes.filter { grants(person, $0) }
+    }
+
+    /// Whether `principal` may do what `scope` allows (`effectiveScopes` holds it), found without building a set:
+    /// every request asks.
+    public static func allows(_ scope: Scope, to principal: Principal, in state: State) -> Bool {
+        guard principal.has(scope) else { return false }
+        guard let personID = principal.personID else { return true }
+        guard let person = state.people[personID] else { return false }
+        return grants(person, scope)
     }
 
     /// Throw `permission_denied` unless `principal` has `scope`.
     public static func require(_ scope: Scope, of principal: Principal, in state: State, to action: String)
         throws(DomainError)
     {
-        guard effectiveScopes(of: principal, in: state).contains(scope) else {
+        guard allows(scope, to: principal, in: state) else {
             throw DomainError(.permissionDenied, "You need the \(scope.rawValue) permission to \(action).")
         }
     }
@@ -142,8 +150,7 @@ extension Authorization {
     /// Whether `principal` may change `subject`'s performance records: `update:performance` and the subject in
     /// scope.
     public static func mayUpdate(_ subject: ID<Person>, by principal: Principal, in state: State) -> Bool {
-        effectiveScopes(of: principal, in: state).contains(.updatePerformance)
-            && canSee(subject, by: principal, in: state)
+        allows(.updatePerformance, to: principal, in: state) && canSee(subject, by: principal, in: state)
     }
 }
 

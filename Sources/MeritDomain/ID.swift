@@ -20,6 +20,10 @@ public struct ID<Entity: Identified>: Hashable, Sendable, Comparable, CustomStri
     public static var textLength: Int { 30 }
 
     /// An id from its text form, or `nil` when it has the wrong prefix or is not a ULID.
+    ///
+    /// Inlinable, as what it calls, so that it is specialized for the kind of id where params are read: generic, it
+    /// found the prefix through the kind's witness table and cost several times as much.
+    @inlinable
     public init?(_ text: String) {
         var text = text
         guard let id = text.withUTF8({ ID(utf8: $0) }) else { return nil }
@@ -27,6 +31,7 @@ public struct ID<Entity: Identified>: Hashable, Sendable, Comparable, CustomStri
     }
 
     /// An id from the UTF-8 bytes of its text form, or `nil` when they are not one of this kind's ids.
+    @inlinable
     public init?(utf8 text: UnsafeBufferPointer<UInt8>) {
         guard text.count == Self.textLength, text[3] == UInt8(ascii: "_"), Self.hasPrefix(text),
             let (high, low) = ULID.decode(UnsafeBufferPointer(rebasing: text[4...]))
@@ -53,13 +58,15 @@ public struct ID<Entity: Identified>: Hashable, Sendable, Comparable, CustomStri
     }
 
     /// The prefix's three bytes (checked to be three).
-    private static var prefix: UnsafePointer<UInt8> {
+    @inlinable
+    static var prefix: UnsafePointer<UInt8> {
         let prefix = Entity.idPrefix
         precondition(prefix.utf8CodeUnitCount == 3 && prefix.hasPointerRepresentation, "an id prefix is three letters")
         return prefix.utf8Start
     }
 
-    private static func hasPrefix(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+    @inlinable
+    static func hasPrefix(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
         let prefix = Self.prefix
         return text[0] == prefix[0] && text[1] == prefix[1] && text[2] == prefix[2]
     }
@@ -131,6 +138,7 @@ public struct ULID: Sendable, Hashable, CustomStringConvertible {
 
     /// The 128 bits that 26 characters stand for, or `nil` when they are not a ULID (a character outside the
     /// upper-case alphabet, or a first character above `7`, which would need more than 128 bits).
+    @usableFromInline
     static func decode(_ characters: UnsafeBufferPointer<UInt8>) -> (high: UInt64, low: UInt64)? {
         guard characters.count == 26, characters[0] <= UInt8(ascii: "7") else { return nil }
         var high: UInt64 = 0

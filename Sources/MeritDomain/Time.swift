@@ -171,8 +171,9 @@ public struct Day: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Parse `YYYY-MM-DD` exactly.
     public init?(_ text: String) {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 10, let day = Day(bytes: bytes[0..<10]) else { return nil }
+        // A date is a small string, whose UTF-8 is lent in place: no array is made for it.
+        let parsed: Day?? = text.utf8.withContiguousStorageIfAvailable { Day(bytes: $0) }
+        guard let day = parsed ?? Day(bytes: Array(text.utf8)) else { return nil }
         self = day
     }
 

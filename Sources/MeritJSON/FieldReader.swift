@@ -67,14 +67,18 @@ extension JSON: JSONReadable {
 
 extension JSONObject: JSONReadable {
     public static func read(_ value: JSON, field: String) throws(FieldError) -> JSONObject {
-        guard case .object(let object) = value else { throw FieldError(field: field, problem: "must be an object") }
+        guard case .object(let object) = value.expanded else {
+            throw FieldError(field: field, problem: "must be an object")
+        }
         return object
     }
 }
 
 extension Array: JSONReadable where Element: JSONReadable {
     public static func read(_ value: JSON, field: String) throws(FieldError) -> [Element] {
-        guard case .array(let array) = value else { throw FieldError(field: field, problem: "must be an array") }
+        guard case .array(let array) = value.expanded else {
+            throw FieldError(field: field, problem: "must be an array")
+        }
         var result: [Element] = []
         result.reserveCapacity(array.count)
         for (offset, element) in array.enumerated() {
@@ -125,7 +129,7 @@ public struct FieldReader {
 
     /// A reader over `value`, which must be an object; `nil` (absent params) reads as an empty object.
     public init(_ value: JSON?, path: String = "") throws(FieldError) {
-        switch value {
+        switch value?.expanded {
         case .none: object = JSONObject()
         case .object(let members)?: object = members
         case .some(let other):

@@ -10,18 +10,51 @@ public enum JSON: Sendable {
     case string(String)
     case array([JSON])
     case object(JSONObject)
+    /// An object or an array kept as its compact JSON rather than as a tree: what the parser makes of the members
+    /// its caller names (`JSONParser.parse(_:maximumDepth:compactMembers:)`), values that are stored and answered
+    /// as they came, which would otherwise be built into a tree only to be written back. It equals the tree it
+    /// stands for; reads of its members go through that tree (`expanded`).
+    case compact(CompactJSON)
+}
+
+/// An object or an array as its compact JSON: exactly the bytes `JSONWriter` writes for its tree.
+///
+/// Only the parser makes one, from input it has checked as strictly as a tree's (`JSONParser.compactValue()`), so
+/// the bytes are always one valid JSON value, with no member repeated in any of its objects.
+public struct CompactJSON: Sendable {
+    /// The value's compact JSON, in UTF-8.
+    public let bytes: [UInt8]
+
+    init(checked bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    /// The value as a tree.
+    public var tree: JSON {
+        do {
+            return try JSONParser.parse(bytes)
+        } catch {
+            preconditionFailure("the parser kept as compact JSON what it cannot read back: \(error)")
+        }
+    }
 }
 
 extension JSON {
+    /// The value as a tree: a compact value's tree, else the value itself.
+    public var expanded: JSON {
+        if case .compact(let compact) = self { return compact.tree }
+        return self
+    }
+
     /// The member `key` when this is an object, else `nil`.
     public subscript(key: String) -> JSON? {
-        if case .object(let object) = self { return object[key] }
+        if case .object(let object) = expanded { return object[key] }
         return nil
     }
 
     /// The element at `index` when this is an array and the index is in range, else `nil`.
     public subscript(index: Int) -> JSON? {
-        if case .array(let array) = self, array.indices.contains(index) { return array[index] }
+        if case .array(let array) = expanded, array.indices.contains(index) { return array[index] }
         return nil
     }
 
@@ -57,13 +90,13 @@ extension JSON {
 
     /// The elements, or `nil` when this is not an array.
     public var arrayValue: [JSON]? {
-        if case .array(let array) = self { return array }
+        if case .array(let array) = expanded { return array }
         return nil
     }
 
     /// The members, or `nil` when this is not an object.
     public var objectValue: JSONObject? {
-        if case .object(let object) = self { return object }
+        if case .object(let object) = expanded { return object }
         return nil
     }
 
@@ -83,6 +116,7 @@ extension JSON {
         case .string: return "a string"
         case .array: return "an array"
         case .object: return "an object"
+        case .compact(let compact): return compact.bytes.first == UInt8(ascii: "[") ? "an array" : "an object"
         }
     }
 }
@@ -99,6 +133,7 @@ extension JSON: Equatable {
         case (.string(let a), .string(let b)): return a == b
         case (.array(let a), .array(let b)): return a == b
         case (.object(let a), .object(let b)): return a == b
+        case (.compact, _), (_, .compact): return lhs.expanded == rhs.expanded
         default: return false
         }
     }
@@ -239,6 +274,7 @@ extension JSON {
             }
             return nil
         default:
+            // Scalars hold no members, and the parser keeps nothing as compact JSON that repeats one.
             return nil
         }
     }

@@ -43,21 +43,28 @@ public struct JSONParser: ~Copyable {
     private var members: ValueStack<(key: String, value: JSON)>
     /// The elements of the arrays being parsed, in the same way.
     private var elements: ValueStack<JSON>
+    /// The names of the members whose objects and arrays are kept as compact JSON (`JSON.compact`).
+    private let compactMembers: [String]
 
     private init(
-        base: UnsafePointer<UInt8>, count: Int, maximumDepth: Int,
+        base: UnsafePointer<UInt8>, count: Int, maximumDepth: Int, compactMembers: [String] = [],
         members: consuming ValueStack<(key: String, value: JSON)>, elements: consuming ValueStack<JSON>
     ) {
         self.base = base
         self.end = count
         self.maximumDepth = maximumDepth
+        self.compactMembers = compactMembers
         self.members = members
         self.elements = elements
     }
 
     /// Parse one JSON text that spans all of `bytes` (surrounding whitespace allowed).
+    ///
+    /// The object or array of a member named in `compactMembers`, at any depth, is kept as its compact JSON
+    /// (`JSON.compact`) when it can be copied as `JSONWriter` would write its tree (`compactValue()`), and is parsed
+    /// into a tree otherwise: either way what it means, and what is wrong with it, is the same.
     public static func parse(
-        _ bytes: UnsafeRawBufferPointer, maximumDepth: Int = defaultMaximumDepth
+        _ bytes: UnsafeRawBufferPointer, maximumDepth: Int = defaultMaximumDepth, compactMembers: [String] = []
     ) throws(JSONParseError) -> JSON {
         guard let start = bytes.baseAddress, bytes.count > 0 else {
             throw JSONParseError(offset: 0, reason: "empty input")
@@ -70,7 +77,8 @@ public struct JSONParser: ~Copyable {
             try withUnsafeTemporaryAllocation(of: JSON.self, capacity: 16) { elements throws(JSONParseError) in
                 var parser = JSONParser(
                     base: start.assumingMemoryBound(to: UInt8.self), count: bytes.count, maximumDepth: maximumDepth,
-                    members: ValueStack(startingIn: members), elements: ValueStack(startingIn: elements))
+                    compactMembers: compactMembers, members: ValueStack(startingIn: members),
+                    elements: ValueStack(startingIn: elements))
                 parser.skipWhitespace()
                 let value = try parser.parseValue()
                 parser.skipWhitespace()
@@ -197,7 +205,14 @@ public struct JSONParser: ~Copyable {
             }
             index += 1
             skipWhitespace()
-            let value = try parseValue()
+            var value: JSON
+            if !compactMembers.isEmpty, compactMembers.contains(where: { key.isSameMemberName(as: $0) }),
+                let compact = compactValue()
+            {
+                value = .compact(compact)
+            } else {
+                value = try parseValue()
+            }
             members.push((key, value))
             skipWhitespace()
             guard index < end else { throw failure("unexpected end of input") }
@@ -241,6 +256,227 @@ public struct JSONParser: ~Copyable {
             default:
                 throw failure("expected ',' or ']' in an array")
             }
+        }
+    }
+
+    // MARK: - Compact values
+
+    /// The object or array at `index` as its compact JSON, leaving `index` after it; or `nil`, with `index` where it
+    /// was, when it is anything else or cannot be copied as `JSONWriter` writes its tree.
+    ///
+    /// It is checked as strictly as `parseValue` checks it, then copied without its whitespace (in one piece when it
+    /// has none). It is not copied, and the caller parses a tree instead (which also finds what is wrong), when the
+    /// writer would write it otherwise: a string with an escape other than `\"`, `\\`, `\b`, `\f`, `\n`, `\r` and
+    /// `\t` (such as `\u00e9` or `\/`), or with U+2028 or U+2029 unescaped; a number other than an integer of at
+    /// most 18 digits, or `-0`; and when an object repeats a member (which the tree names), it nests more than 64
+    /// deep or its open objects hold more than 128 members (limits of the scan), or it is not JSON.
+    private mutating func compactValue() -> CompactJSON? {
+        guard index < end, base[index] == UInt8(ascii: "{") || base[index] == UInt8(ascii: "[") else { return nil }
+        let start = index
+        let startDepth = depth
+        var spaced = false
+        guard scanCompact(spaced: &spaced) else {
+            index = start
+            depth = startDepth
+            return nil
+        }
+        let value = UnsafeBufferPointer(start: base + start, count: index - start)
+        guard spaced else { return CompactJSON(checked: Array(value)) }
+        // Drop the whitespace between tokens: outside strings, which the scan found well formed.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(value.count)
+        var inString = false
+        var position = 0
+        while position < value.count {
+            let byte = value[position]
+            if inString {
+                if byte == UInt8(ascii: "\\") {
+                    bytes.append(byte)
+                    position += 1
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                bytes.append(value[position])
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+                bytes.append(byte)
+            } else if byte != 0x20 && byte != 0x0A && byte != 0x0D && byte != 0x09 {
+                bytes.append(byte)
+            }
+            position += 1
+        }
+        return CompactJSON(checked: bytes)
+    }
+
+    /// Step over the value at `index` if it can be kept as compact JSON (see `compactValue()`); `spaced` is set when
+    /// whitespace was stepped over.
+    ///
+    /// One loop over the value's tokens rather than a call per value, which cost three times as much: the open
+    /// containers are bits of a word (so at most 64 of them), and the member names of the open objects, to find a
+    /// repeated one, lie in memory on the stack (at most 128 at a time). Anything deeper or wider is left to the tree.
+    private mutating func scanCompact(spaced: inout Bool) -> Bool {
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 64 + 2 * 128) { scratch in
+            scanCompact(spaced: &spaced, scratch: scratch.baseAddress!)
+        }
+    }
+
+    private mutating func scanCompact(spaced: inout Bool, scratch: UnsafeMutablePointer<Int>) -> Bool {
+        // Where the names of each open object start among the names; the names' offsets and lengths.
+        let firstName = scratch
+        let nameStart = scratch + 64
+        let nameLength = scratch + 64 + 128
+        var names = 0
+        // The open containers, innermost last: bit `level - 1` is set when it is an object.
+        var objects: UInt64 = 0
+        var level = 0
+
+        // Read the name of a member of the innermost object (refusing one it already has), and its colon.
+        func member(_ parser: inout JSONParser, _ spaced: inout Bool) -> Bool {
+            guard parser.index < parser.end, parser.base[parser.index] == UInt8(ascii: "\"") else { return false }
+            let start = parser.index
+            guard parser.scanCompactString() else { return false }
+            let length = parser.index - start
+            var earlier = firstName[level - 1]
+            while earlier < names {
+                if nameLength[earlier] == length
+                    && Self.sameBytes(parser.base + nameStart[earlier], parser.base + start, length)
+                {
+                    return false
+                }
+                earlier += 1
+            }
+            guard names < 128 else { return false }
+            nameStart[names] = start
+            nameLength[names] = length
+            names += 1
+            parser.skipCompactWhitespace(spaced: &spaced)
+            guard parser.index < parser.end, parser.base[parser.index] == UInt8(ascii: ":") else { return false }
+            parser.index += 1
+            parser.skipCompactWhitespace(spaced: &spaced)
+            return true
+        }
+
+        while true {
+            // A value starts at `index`.
+            guard index < end else { return false }
+            switch base[index] {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                let isObject = base[index] == UInt8(ascii: "{")
+                depth += 1
+                guard depth <= maximumDepth, level < 64 else { return false }
+                if isObject {
+                    objects |= 1 << UInt64(level)
+                    firstName[level] = names
+                } else {
+                    objects &= ~(1 << UInt64(level))
+                }
+                level += 1
+                index += 1
+                skipCompactWhitespace(spaced: &spaced)
+                guard index < end else { return false }
+                if base[index] != (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                    if isObject { guard member(&self, &spaced) else { return false } }
+                    continue
+                }
+                // Empty: closed below.
+                index += 1
+                level -= 1
+                depth -= 1
+                if isObject { names = firstName[level] }
+            case UInt8(ascii: "\""):
+                guard scanCompactString() else { return false }
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                guard scanCompactInteger() else { return false }
+            case UInt8(ascii: "t"):
+                guard (try? expectLiteral("true")) != nil else { return false }
+            case UInt8(ascii: "f"):
+                guard (try? expectLiteral("false")) != nil else { return false }
+            case UInt8(ascii: "n"):
+                guard (try? expectLiteral("null")) != nil else { return false }
+            default:
+                return false
+            }
+            // After a value: close the containers it ends, until another member or element follows.
+            while true {
+                guard level > 0 else { return true }
+                skipCompactWhitespace(spaced: &spaced)
+                guard index < end else { return false }
+                let isObject = objects & (1 << UInt64(level - 1)) != 0
+                if base[index] == UInt8(ascii: ",") {
+                    index += 1
+                    skipCompactWhitespace(spaced: &spaced)
+                    if isObject { guard member(&self, &spaced) else { return false } }
+                    break
+                }
+                guard base[index] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) else { return false }
+                index += 1
+                level -= 1
+                depth -= 1
+                if isObject { names = firstName[level] }
+            }
+        }
+    }
+
+    @inline(__always)
+    private mutating func skipCompactWhitespace(spaced: inout Bool) {
+        // Machine-written JSON has none: one comparison says so (every whitespace byte is below 0x21).
+        guard index < end, base[index] < 0x21 else { return }
+        let before = index
+        skipWhitespace()
+        if index != before { spaced = true }
+    }
+
+    @inline(__always)
+    private static func sameBytes(_ left: UnsafePointer<UInt8>, _ right: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        for offset in 0..<count where left[offset] != right[offset] { return false }
+        return true
+    }
+
+    /// Step over the string at `index`, if the writer writes it as it is written.
+    private mutating func scanCompactString() -> Bool {
+        index += 1
+        while true {
+            skipPlainASCII()
+            guard index < end else { return false }
+            let byte = base[index]
+            if byte == UInt8(ascii: "\"") {
+                index += 1
+                return true
+            }
+            if byte == UInt8(ascii: "\\") {
+                guard end - index >= 2 else { return false }
+                switch base[index + 1] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
+                    UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    index += 2
+                default:
+                    return false
+                }
+                continue
+            }
+            if byte < 0x20 { return false }
+            // U+2028 and U+2029 (E2 80 A8, E2 80 A9), which the writer escapes.
+            if byte == 0xE2 && end - index >= 3 && base[index + 1] == 0x80 && base[index + 2] & 0xFE == 0xA8 {
+                return false
+            }
+            guard (try? skipMultibyteScalar()) != nil else { return false }
+        }
+    }
+
+    /// Step over the number at `index`, if it is an integer the writer writes as it is written.
+    private mutating func scanCompactInteger() -> Bool {
+        let start = index
+        if base[index] == UInt8(ascii: "-") { index += 1 }
+        let digits = index
+        while index < end && isDigit(base[index]) { index += 1 }
+        let count = index - digits
+        guard count > 0, count <= 18, base[digits] != UInt8(ascii: "0") || (count == 1 && digits == start) else {
+            return false
+        }
+        guard index < end else { return true }
+        switch base[index] {
+        case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"): return false
+        default: return true
         }
     }
 

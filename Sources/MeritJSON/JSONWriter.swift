@@ -21,6 +21,7 @@ public struct JSONWriter {
         case .int(let number): write(number)
         case .double(let number): write(number)
         case .string, .array, .object: withStagedOutput { $0.write(value) }
+        case .compact(let compact): writeRaw(compact.bytes)
         }
     }
 
@@ -246,6 +247,7 @@ private struct StagedOutput: ~Copyable {
         case .string(let string): writeLong(string)
         case .array(let array): write(array)
         case .object(let object): write(object)
+        case .compact(let compact): compact.bytes.withUnsafeBufferPointer { put($0.baseAddress!, count: $0.count) }
         case .null, .bool, .int: preconditionFailure("`reserve(for:)` makes room for every scalar but a double")
         }
     }
@@ -294,7 +296,7 @@ private struct StagedOutput: ~Copyable {
             return true
         case .string(let string):
             return reserve(forQuoting: string)
-        case .double, .array, .object:
+        case .double, .array, .object, .compact:
             return false
         }
     }
@@ -307,7 +309,8 @@ private struct StagedOutput: ~Copyable {
         case .bool(let flag): flag ? putInBlock("true") : putInBlock("false")
         case .int(let number): count &+= Self.writeDecimal(number, to: block + count)
         case .string(let string): putQuotedInBlock(string)
-        case .double, .array, .object: preconditionFailure("`reserve(for:)` makes no room for doubles and containers")
+        case .double, .array, .object, .compact:
+            preconditionFailure("`reserve(for:)` makes no room for doubles and containers")
         }
     }
 
@@ -566,6 +569,7 @@ private struct StagedOutput: ~Copyable {
 extension JSON {
     /// This value as compact JSON bytes.
     public func serialized() -> [UInt8] {
+        if case .compact(let compact) = self { return compact.bytes }
         // No capacity up front: the text arrives in one append (per KiB), which sizes the array.
         var writer = JSONWriter(capacity: 0)
         writer.write(self)

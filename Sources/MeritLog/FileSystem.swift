@@ -99,9 +99,9 @@ public protocol FileSystem: AnyObject {
     func truncate(_ handle: FileHandleNumber, to length: Int) throws(FileSystemError)
     /// Close the handle; errors are ignored because nothing written is trusted before `synchronize` succeeds.
     func close(_ handle: FileHandleNumber)
-    /// Create or replace the file at `path` so that a crash leaves either the old file or all of `bytes`:
-    /// write `<path>.tmp`, synchronize it, rename it over `path`, synchronize the directory.
-    func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws(FileSystemError)
+    /// Create or replace the file at `path` so that a crash leaves either the old file or all of `parts`, one
+    /// after the other: write `<path>.tmp`, synchronize it, rename it over `path`, synchronize the directory.
+    func writeFileAtomically(_ path: String, parts: [UnsafeRawBufferPointer]) throws(FileSystemError)
     /// Rename `from` to `to`, replacing `to` if it exists.
     func rename(_ from: String, _ to: String) throws(FileSystemError)
     /// Remove the file at `path`.
@@ -114,6 +114,13 @@ public protocol FileSystem: AnyObject {
 
     /// The permission bits of the file or directory at `path` (`0o600`), or `nil` when it cannot be examined.
     func permissions(of path: String) -> UInt32?
+}
+
+extension FileSystem {
+    /// `writeFileAtomically(_:parts:)` of one array.
+    public func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws(FileSystemError) {
+        try bytes.withBytes { buffer throws(FileSystemError) in try writeFileAtomically(path, parts: [buffer]) }
+    }
 }
 
 /// An open file, as the file system that opened it numbers it.

@@ -245,16 +245,15 @@ enum LogFormat {
 
     // MARK: - Snapshots
 
-    static func encodeSnapshot(sequence: UInt64, payload: UnsafeRawBufferPointer) -> [UInt8] {
+    static func encodeSnapshotHeader(sequence: UInt64, payload: UnsafeRawBufferPointer) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(snapshotHeaderBytes + payload.count)
+        bytes.reserveCapacity(snapshotHeaderBytes)
         bytes.appendLittleEndian(snapshotMagic)
         bytes.appendLittleEndian(version)
         bytes.appendLittleEndian(sequence)
         bytes.appendLittleEndian(UInt64(payload.count))
         bytes.appendLittleEndian(CRC32C.checksum(payload))
         bytes.appendLittleEndian(CRC32C.checksum(bytes))
-        bytes.append(contentsOf: payload)
         return bytes
     }
 

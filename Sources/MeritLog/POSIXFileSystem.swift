@@ -174,7 +174,7 @@ public final class POSIXFileSystem: FileSystem, Sendable {
 
     /// Write `<path>.tmp`, `fsync` it, rename it over `path` and `fsync` the directory; the temporary file is
     /// removed if any step fails.
-    public func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws(FileSystemError) {
+    public func writeFileAtomically(_ path: String, parts: [UnsafeRawBufferPointer]) throws(FileSystemError) {
         let temporary = path + ".tmp"
         let descriptor = try openRetrying(
             temporary, flags: O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, operation: "open", mode: 0o600)
@@ -183,19 +183,19 @@ public final class POSIXFileSystem: FileSystem, Sendable {
         if fchmod(descriptor, 0o600) != 0 {
             failure = FileSystemError(operation: "fchmod", path: temporary, errorNumber: errno)
         }
-        bytes.withUnsafeBytes { buffer in
-            guard failure == nil else { return }
+        for buffer in parts {
+            guard failure == nil else { break }
             var offset = 0
             while offset < buffer.count {
                 let count = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
                 if count < 0 {
                     if errno == EINTR { continue }
                     failure = FileSystemError(operation: "write", path: temporary, errorNumber: errno)
-                    return
+                    break
                 }
                 if count == 0 {
                     failure = FileSystemError(operation: "write", path: temporary, errorNumber: EIO)
-                    return
+                    break
                 }
                 offset += count
             }

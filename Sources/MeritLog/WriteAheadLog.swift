@@ -156,8 +156,12 @@ public final class WriteAheadLog {
         let sequence = lastSequence
         let name = LogFormat.snapshotName(sequence: sequence)
         do {
-            try fileSystem.writeFileAtomically(
-                directory.path(name), LogFormat.encodeSnapshot(sequence: sequence, payload: payload))
+            // The header, then the payload where it lies: a snapshot is the size of the state, and copying it
+            // behind its header would cost as much again.
+            let header = LogFormat.encodeSnapshotHeader(sequence: sequence, payload: payload)
+            try header.withBytes { header throws(FileSystemError) in
+                try fileSystem.writeFileAtomically(directory.path(name), parts: [header, payload])
+            }
         } catch {
             throw .io(error)
         }
@@ -171,6 +175,42 @@ public final class WriteAheadLog {
             }
         }
         removeObsoleteFiles(newestSnapshot: sequence)
+    }
+
+    /// Begin a snapshot of the state as of `lastSequence` that another thread writes (`PendingSnapshot.write`), so
+    /// that the writer goes on while a snapshot the size of the state is encoded and made durable; then call
+    /// `finishSnapshot` on the writer's thread. Returns `nil` when the file system may not be used from another
+    /// thread (only `POSIXFileSystem` may): write the snapshot with `writeSnapshot` instead.
+    ///
+    /// Call with nothing pending. The log rolls to a new segment at once, so that the records appended meanwhile
+    /// follow the snapshot's sequence in segments of their own, and `bytesSinceSnapshot` starts again from 0. Until
+    /// the snapshot is durable the directory is as if it were never begun: start-up replays the new segment after
+    /// the previous snapshot. A failure to roll stops the log like a failed commit.
+    public func beginSnapshot() throws(LogError) -> PendingSnapshot? {
+        guard let fileSystem = fileSystem as? POSIXFileSystem else { return nil }
+        try ensureWritable()
+        guard pendingCount == 0 else {
+            throw .snapshotFailed(
+                message: "\(pendingCount) appended records are not committed; commit or discard them first")
+        }
+        let sequence = lastSequence
+        if segmentFirstSequence <= sequence {
+            do throws(FileSystemError) {
+                try roll()
+            } catch {
+                throw stop(after: error, cuttingBackTo: nil)
+            }
+        }
+        bytesSinceSnapshot = 0
+        return PendingSnapshot(
+            sequence: sequence, path: directory.path(LogFormat.snapshotName(sequence: sequence)),
+            fileSystem: fileSystem)
+    }
+
+    /// After a `PendingSnapshot` was written: delete the snapshots and segments no fallback needs, as
+    /// `writeSnapshot` does.
+    public func finishSnapshot(_ snapshot: PendingSnapshot) {
+        removeObsoleteFiles(newestSnapshot: snapshot.sequence)
     }
 
     /// Write a snapshot whose payload is an array; see `writeSnapshot(_:)`.
@@ -250,5 +290,26 @@ public final class WriteAheadLog {
             }
         }
         if removed { try? fileSystem.synchronizeDirectory(directory.path) }
+    }
+}
+
+/// A snapshot begun by `WriteAheadLog.beginSnapshot()`, to be written on any thread.
+public struct PendingSnapshot: Sendable {
+    /// The last record the snapshot covers: its payload is the state as of this sequence.
+    public let sequence: UInt64
+    let path: String
+    let fileSystem: POSIXFileSystem
+
+    /// Write the snapshot's file durably (header, then `payload`), as `WriteAheadLog.writeSnapshot` does; a failure
+    /// leaves the log as it is, and a later snapshot tries again.
+    public func write(_ payload: UnsafeRawBufferPointer) throws(LogError) {
+        let header = LogFormat.encodeSnapshotHeader(sequence: sequence, payload: payload)
+        do {
+            try header.withBytes { header throws(FileSystemError) in
+                try fileSystem.writeFileAtomically(path, parts: [header, payload])
+            }
+        } catch {
+            throw .io(error)
+        }
     }
 }

@@ -10,6 +10,8 @@ public struct Dispatcher {
     /// had its type metadata looked up at run time on every request, which cost more than the dynamic call.
     public let handler: any RequestHandler
     private let maximumDepth: Int
+    /// The handler's `compactMembers`, read once.
+    private let compactMembers: [String]
     private var entries: [PendingResponse] = []
     private var calls = 0
     /// The results of the group's successful calls, one after another; each entry knows its range.
@@ -19,6 +21,7 @@ public struct Dispatcher {
     public init(handler: any RequestHandler, maximumDepth: Int = JSONParser.defaultMaximumDepth) {
         self.handler = handler
         self.maximumDepth = maximumDepth
+        self.compactMembers = handler.compactMembers
     }
 
     /// Whether responses are waiting for `flush`.
@@ -35,7 +38,7 @@ public struct Dispatcher {
         guard hasContent else { return }
         let value: JSON
         do {
-            value = try JSONParser.parse(line, maximumDepth: maximumDepth)
+            value = try JSONParser.parse(line, maximumDepth: maximumDepth, compactMembers: compactMembers)
         } catch {
             entries.append(PendingResponse(id: .null, outcome: .failure(.parseError(error.description)), call: -1))
             return

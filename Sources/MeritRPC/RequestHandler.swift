@@ -20,6 +20,15 @@ public protocol RequestHandler: AnyObject {
 
     /// Whether the connection should stop reading input (after the `exit` notification).
     var wantsExit: Bool { get }
+
+    /// The names of the members whose objects and arrays the handler takes as they came, as compact JSON
+    /// (`JSON.compact`), rather than as trees: values it keeps and answers without reading them member by member.
+    var compactMembers: [String] { get }
+}
+
+extension RequestHandler {
+    /// None, by default.
+    public var compactMembers: [String] { [] }
 }
 
 /// The result of committing a group of calls.

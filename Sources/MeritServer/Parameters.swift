@@ -63,26 +63,32 @@ extension FieldReader {
 }
 
 /// Parse an id of `type` from a field, or throw a validation error naming the field.
-func parseID<Entity>(_ text: String, as type: Entity.Type, field: String) throws(DomainError) -> ID<Entity> {
+///
+/// The field's name is made only for the error (here and below): most params are valid, and building a path for each
+/// one cost more than reading it.
+func parseID<Entity>(_ text: String, as type: Entity.Type, field: @autoclosure () -> String) throws(DomainError)
+    -> ID<Entity>
+{
     guard let id = ID<Entity>(text) else {
-        throw DomainError.invalid(field, "must be an id of the form \(Entity.idPrefix)_<26 characters>, not '\(text)'")
+        throw DomainError.invalid(
+            field(), "must be an id of the form \(Entity.idPrefix)_<26 characters>, not '\(text)'")
     }
     return id
 }
 
 /// Parse one of an enumeration's names from a field.
-func parseEnumeration<Value: FieldEnumeration>(_ text: String, as type: Value.Type, field: String)
+func parseEnumeration<Value: FieldEnumeration>(_ text: String, as type: Value.Type, field: @autoclosure () -> String)
     throws(DomainError) -> Value
 {
     guard let value = Value(rawValue: text) else {
-        throw DomainError.invalid(field, "must be one of \(Value.names), not '\(text)'")
+        throw DomainError.invalid(field(), "must be one of \(Value.names), not '\(text)'")
     }
     return value
 }
 
 /// Parse a `YYYY-MM-DD` date from a field.
-func parseDay(_ text: String, field: String) throws(DomainError) -> Day {
-    guard let day = Day(text) else { throw DomainError.invalid(field, "must be a date YYYY-MM-DD, not '\(text)'") }
+func parseDay(_ text: String, field: @autoclosure () -> String) throws(DomainError) -> Day {
+    guard let day = Day(text) else { throw DomainError.invalid(field(), "must be a date YYYY-MM-DD, not '\(text)'") }
     return day
 }
 

@@ -173,8 +173,14 @@ public final class Server: RequestHandler {
     /// person's rights intersected with the key's scopes.
     private func actingPrincipal(_ principal: Principal, meta: JSON?) throws -> Principal {
         guard let meta, !meta.isNull else { return principal }
-        var fields = try FieldReader(meta, path: "_meta.")
-        let actor = try fields.optional("actor", as: String.self)
+        let actor: String?
+        if case .object(let members) = meta, case .string(let text)? = members["actor"] {
+            // The common case, read directly; anything else through a reader, for its errors.
+            actor = text
+        } else {
+            var fields = try FieldReader(meta, path: "_meta.")
+            actor = try fields.optional("actor", as: String.self)
+        }
         guard let actor else { return principal }
         let id = try parseID(actor, as: Person.self, field: "_meta.actor")
         guard principal.has(.actAs) else {
@@ -209,7 +215,7 @@ public final class Server: RequestHandler {
             // The session's key must still read the feed: re-authenticating with a key without events:read, or the
             // key's revocation, ends the subscription.
             guard let keyID, let key = state.keys[keyID], key.isActive,
-                Authorization.effectiveScopes(of: Principal(key: key), in: state).contains(.eventsRead)
+                Authorization.allows(.eventsRead, to: Principal(key: key), in: state)
             else { return nil }
             // Written after the group's responses, so only once the events are durable.
             return events.filter { subscription.contains($0.change.kind) }.map {
@@ -307,24 +313,32 @@ struct Method: Sendable {
 
     let name: String
     let access: Access
+    /// The params whose objects and arrays the method keeps as they came, and reads as compact JSON
+    /// (`JSON.compact`) rather than as trees: a summary's `body`.
+    let compactParams: [String]
     /// Reads the params and writes the result's JSON.
     let run: @Sendable (Server, inout FieldReader, inout JSONWriter) throws -> Void
 
     /// A method whose handler returns its result as a JSON value.
-    init(_ name: String, access: Access, run: @escaping @Sendable (Server, inout FieldReader) throws -> JSON) {
+    init(
+        _ name: String, access: Access, compactParams: [String] = [],
+        run: @escaping @Sendable (Server, inout FieldReader) throws -> JSON
+    ) {
         self.name = name
         self.access = access
+        self.compactParams = compactParams
         self.run = { server, params, result in result.write(try run(server, &params)) }
     }
 
     /// A method whose handler writes its result itself, for the hot paths where building a tree first would cost
     /// more than the rest of the request.
     init(
-        _ name: String, access: Access,
+        _ name: String, access: Access, compactParams: [String] = [],
         writing run: @escaping @Sendable (Server, inout FieldReader, inout JSONWriter) throws -> Void
     ) {
         self.name = name
         self.access = access
+        self.compactParams = compactParams
         self.run = run
     }
 }
@@ -349,4 +363,10 @@ extension Server {
     static let allMethods: [Method] =
         SessionMethods.all + EventMethods.all
         + ResourceKind.allCases.flatMap { kind in (kind.type as? any ServedResource.Type)?.methods ?? [] }
+
+    /// Every method's `compactParams`: the parser keeps these members as compact JSON in any request, since it
+    /// reads the params before it knows the method (a method that does not take them refuses them as unknown).
+    static let compactMembers: [String] = Array(Set(allMethods.flatMap(\.compactParams))).sorted()
+
+    public var compactMembers: [String] { Self.compactMembers }
 }

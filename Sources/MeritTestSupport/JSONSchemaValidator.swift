@@ -77,6 +77,8 @@ public struct JSONSchemaValidator: Sendable {
     private func check(
         _ instance: JSON, _ schema: JSON, path: String, depth: Int, into violations: inout [SchemaViolation]
     ) {
+        // What a value means is its tree, however the parser kept it.
+        let instance = instance.expanded
         func fail(_ message: String) { violations.append(SchemaViolation(path: path, message: message)) }
         let keywords: JSONObject
         switch schema {
@@ -139,7 +141,7 @@ public struct JSONSchemaValidator: Sendable {
         case .array(let elements): checkArray(elements, keywords, path: path, depth: depth, into: &violations)
         case .string(let text): checkString(text, keywords, path: path, into: &violations)
         case .int, .double: checkNumber(instance, keywords, path: path, into: &violations)
-        case .null, .bool: break
+        case .null, .bool, .compact: break
         }
     }
 

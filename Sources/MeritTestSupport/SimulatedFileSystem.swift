@@ -206,7 +206,9 @@ public final class SimulatedFileSystem: FileSystem {
 
     /// The same steps as the real one, each subject to faults and crashes: create `<path>.tmp`, write it,
     /// synchronize it, rename it over `path`, synchronize the directory.
-    public func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws(FileSystemError) {
+    public func writeFileAtomically(_ path: String, parts: [UnsafeRawBufferPointer]) throws(FileSystemError) {
+        // One buffer, written as one file's bytes always were, so that faults counted by write fall where they did.
+        let bytes = parts.flatMap { Array($0) }
         let directory = parentDirectory(of: path)
         guard directories.contains(directory) else {
             throw FileSystemError(operation: "open", path: path + ".tmp", errorNumber: ENOENT)

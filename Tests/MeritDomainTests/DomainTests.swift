@@ -258,6 +258,12 @@ struct CommandTests {
         #expect(Authorization.effectiveScopes(of: principal, in: state) == [.viewPerformance])
         let integration = Principal(keyID: testID("key_1"), scopes: [.keysManage], personID: nil)
         #expect(Authorization.effectiveScopes(of: integration, in: state) == [.keysManage])
+        for scope in Scope.allCases {
+            #expect(
+                Authorization.allows(scope, to: principal, in: state)
+                    == Authorization.effectiveScopes(of: principal, in: state).contains(scope))
+            #expect(Authorization.allows(scope, to: integration, in: state) == (scope == .keysManage))
+        }
     }
 }
 

@@ -122,11 +122,13 @@ struct SummaryListOracleTests {
         }
 
         /// Every page of a walk, as ids.
-        func walk(_ query: SummaryQuery, by principal: Principal) throws -> [[ID<Summary>]] {
+        func walk(_ query: SummaryQuery, by principal: Principal, tuning: State.SummaryListTuning = .standard) throws
+            -> [[ID<Summary>]]
+        {
             var pages: [[ID<Summary>]] = []
             var position: SummaryPosition?
             repeat {
-                let (page, next) = try state.listSummaries(query, after: position, by: principal)
+                let (page, next) = try state.listSummaries(query, after: position, by: principal, tuning: tuning)
                 pages.append(page.map(\.id))
                 position = next
             } while position != nil && pages.count < 1000
@@ -134,9 +136,18 @@ struct SummaryListOracleTests {
         }
     }
 
+    /// The ways a page may be made: merging the lists of everyone in scope (the standard for these few people);
+    /// walking everyone's lists first (as for a head of many), within a budget so small that the page is finished by
+    /// merging, or large enough that it never is.
+    static let tunings: [State.SummaryListTuning] = [
+        .standard, .init(mergedLists: 0, scanned: 1, scannedPerEntry: 0),
+        .init(mergedLists: 0, scanned: 7, scannedPerEntry: 0), .init(mergedLists: 0, scanned: 10_000),
+    ]
+
     @Test(
-        "every walk of every scope, sort and filter pages through exactly what the oracle lists", arguments: [1, 2, 3])
-    func oracle(seed: UInt64) throws {
+        "every walk of every scope, sort and filter pages through exactly what the oracle lists",
+        arguments: [1, 2, 3], 0..<4)
+    func oracle(seed: UInt64, tuning: Int) throws {
         var organization = Organization(seed: seed, summaries: 400)
         #expect(organization.state.indexesAreConsistent)
         let principals: [String?] = [nil, "X", "H1", "H2", "M1", "M3", "La", "Lb", "M1e0", "M3e1", "A"]
@@ -164,7 +175,7 @@ struct SummaryListOracleTests {
             organization.random = random
             let who = principals[round % principals.count]
             let principal = organization.principal(who)
-            let pages = try organization.walk(query, by: principal)
+            let pages = try organization.walk(query, by: principal, tuning: Self.tunings[tuning])
             let expected = organization.oracle(query, by: principal)
             #expect(pages.flatMap { $0 } == expected, "round \(round) as \(who ?? "an integration"): \(query)")
             #expect(pages.dropLast().allSatisfy { $0.count == query.limit })
@@ -172,8 +183,10 @@ struct SummaryListOracleTests {
         }
     }
 
-    @Test("a manager's walk meets summaries whose period_end changed as they were when it began, once each")
-    func movedDuringWalk() throws {
+    @Test(
+        "a manager's walk meets summaries whose period_end changed as they were when it began, once each",
+        arguments: 0..<4)
+    func movedDuringWalk(tuning: Int) throws {
         var organization = Organization(seed: 9, summaries: 300)
         let principal = organization.principal("M1")
         for sort in [SummarySort.periodEnd, .periodEndDescending] {
@@ -185,7 +198,8 @@ struct SummaryListOracleTests {
             var position: SummaryPosition?
             var pages = 0
             repeat {
-                let (page, next) = try organization.state.listSummaries(query, after: position, by: principal)
+                let (page, next) = try organization.state.listSummaries(
+                    query, after: position, by: principal, tuning: Self.tunings[tuning])
                 seen += page.map(\.id)
                 position = next
                 pages += 1

@@ -1,3 +1,4 @@
+import Foundation
 import MeritJSON
 import Testing
 
@@ -211,5 +212,147 @@ struct JSONPullTests {
     func trailingData() throws {
         #expect(try Self.read(#"{"name":"a"} x"#) == nil)
         #expect(try Self.read(#"{"name":"a"}{}"#) == nil)
+    }
+}
+
+@Suite("JSONParser: members kept as compact JSON")
+struct CompactMemberTests {
+    /// `text` parsed with the objects and arrays of `body` members kept as compact JSON, or without.
+    static func parse(_ text: String, compact: Bool) -> Result<JSON, JSONParseError> {
+        parse(Array(text.utf8), compact: compact)
+    }
+
+    static func parse(_ bytes: [UInt8], compact: Bool) -> Result<JSON, JSONParseError> {
+        bytes.withUnsafeBytes { buffer in
+            Result { () throws(JSONParseError) in
+                try JSONParser.parse(buffer, compactMembers: compact ? ["body"] : [])
+            }
+        }
+    }
+
+    /// Whether keeping `body` compact changes nothing a reader sees (the same value, or the same error), and a
+    /// compact value is exactly what the writer writes for the tree; returns whether `body` was kept compact.
+    static func keepsMeaning(_ bytes: [UInt8]) throws -> Bool {
+        let tree = parse(bytes, compact: false)
+        let kept = parse(bytes, compact: true)
+        switch (tree, kept) {
+        case (.failure(let expected), .failure(let found)):
+            #expect(found == expected)
+            return false
+        case (.success(let expected), .success(let found)):
+            #expect(found == expected)
+            guard case .compact(let compact)? = firstBody(in: found) else { return false }
+            #expect(compact.bytes == firstBody(in: expected)?.serialized())
+            #expect(compact.tree == firstBody(in: expected))
+            return true
+        default:
+            Issue.record("one parse failed and the other did not: \(tree), \(kept)")
+            return false
+        }
+    }
+
+    /// The value of the first `body` member in `value`, depth first.
+    static func firstBody(in value: JSON) -> JSON? {
+        switch value {
+        case .object(let object):
+            for (key, member) in object {
+                if key == "body" { return member }
+                if let found = firstBody(in: member) { return found }
+            }
+            return nil
+        case .array(let elements): return elements.lazy.compactMap { firstBody(in: $0) }.first
+        default: return nil
+        }
+    }
+
+    @Test(
+        "an object or array is kept as the writer's bytes for its tree, whitespace dropped, escapes the writer uses kept",
+        arguments: [
+            #"{"id":1,"body": { "type" : "doc" , "content" : [ ] , "n" : -12 , "yes" : true , "no" : false , "nil" : null } }"#,
+            #"{"body":[1, [2, {}], "x\"\\\b\f\n\r\t", "é中😀", "\#u{7F}", 0, -7, 123456789012345678]}"#,
+            #"{"body":{}}"#, #"{"body" : [ ] }"#,
+            #"{"params":{"body":{"a":{"body":[1]},"b":{"a":2}}}}"#,
+            "[{\"body\":\n[\"a\"\t,\r\n\"b\"]}]",
+            #"{"body":{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":{"a":8},"i":9}}"#,
+            "{\"body\":{" + (0..<128).map { "\"m\($0)\":1" }.joined(separator: ",") + "}}",
+        ])
+    func kept(text: String) throws {
+        #expect(try Self.keepsMeaning(Array(text.utf8)))
+    }
+
+    @Test(
+        "what the writer would write otherwise, and what is not an object or array, is parsed as a tree",
+        arguments: [
+            #"{"body":{"t":"\u00e9"}}"#, #"{"body":["\/"]}"#, #"{"body":[1.5]}"#, #"{"body":[-0]}"#, #"{"body":[1e2]}"#,
+            #"{"body":[1234567890123456789]}"#, #"{"body":{"a":1,"a":2}}"#, #"{"body":[{"a":1,"b":{"a":2},"a":3}]}"#,
+            "{\"body\":[\"\u{2028}\"]}", #"{"body":"text"}"#, #"{"body":5}"#, #"{"body":null}"#,
+            #"{"bodies":{"a":1}}"#,
+            #"{"body":[{"a":{"b":{"c":[1]}}}]}"#.replacingOccurrences(
+                of: "1", with: String(repeating: "[", count: 70) + String(repeating: "]", count: 70)),
+            "{\"body\":{" + (0..<129).map { "\"m\($0)\":1" }.joined(separator: ",") + "}}",
+        ])
+    func tree(text: String) throws {
+        #expect(try !Self.keepsMeaning(Array(text.utf8)))
+    }
+
+    @Test(
+        "what is not JSON is the same error at the same place",
+        arguments: [
+            #"{"body":{"a":}}"#, #"{"body":[1,]}"#, #"{"body":{"a":1,}}"#, #"{"body":[01]}"#, #"{"body":["\x"]}"#,
+            #"{"body":["a"#, #"{"body":{"a" 1}}"#, #"{"body":[1 2]}"#, #"{"body":[tru]}"#, #"{"body":[-]}"#,
+            #"{"body":[1] x}"#, #"{"body":{"a":1]}"#, #"{"body":[1}"#, "{\"body\":[\"\u{1}\"]}",
+        ])
+    func errors(text: String) throws {
+        #expect(try !Self.keepsMeaning(Array(text.utf8)))
+    }
+
+    @Test("invalid UTF-8 and nesting too deep inside the member are the tree's errors; 64 deep is kept compact")
+    func limits() throws {
+        for invalid: [UInt8] in [[0xFF], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xE2, 0x82]] {
+            #expect(try !Self.keepsMeaning(Array(#"{"body":[""#.utf8) + invalid + Array(#""]}"#.utf8)))
+        }
+        func nested(_ count: Int) -> [UInt8] {
+            Array(
+                (#"{"body":"# + String(repeating: "[", count: count) + String(repeating: "]", count: count) + "}").utf8)
+        }
+        #expect(try !Self.keepsMeaning(nested(600)))
+        #expect(try !Self.keepsMeaning(nested(511)))
+        #expect(try Self.keepsMeaning(nested(64)))
+        #expect(try !Self.keepsMeaning(nested(65)))
+    }
+
+    @Test("random documents, compact and spaced out, mean the same kept compact as parsed into trees")
+    func randomDocuments() throws {
+        var generator = SplitMix64(seed: 20_261)
+        var kept = 0
+        for _ in 0..<400 {
+            let document: JSON = [randomValue(depth: 1, &generator), randomValue(depth: 1, &generator)]
+            let compact = document.serialized()
+            // The same text with whitespace after every comma, colon and opening bracket outside strings.
+            var spaced: [UInt8] = []
+            var inString = false
+            var escaped = false
+            for byte in compact {
+                spaced.append(byte)
+                if inString {
+                    if escaped {
+                        escaped = false
+                    } else if byte == UInt8(ascii: "\\") {
+                        escaped = true
+                    } else if byte == UInt8(ascii: "\"") {
+                        inString = false
+                    }
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = true
+                } else if [UInt8(ascii: ","), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "{")].contains(byte) {
+                    spaced += [0x20, 0x0A, 0x09, 0x0D].prefix(Int(generator.next() % 5))
+                }
+            }
+            for text in [compact, spaced] {
+                if try Self.keepsMeaning(Array(#"{"body":"#.utf8) + text + [UInt8(ascii: "}")]) { kept += 1 }
+            }
+        }
+        // Most have a double somewhere, which keeps them trees; the rest are kept, spaced out or not.
+        #expect(kept > 20)
     }
 }

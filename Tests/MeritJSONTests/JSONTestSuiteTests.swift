@@ -40,6 +40,13 @@ struct JSONTestSuiteTests {
         #expect(throws: JSONParseError.self) { try JSONParser.parse(bytes) }
     }
 
+    @Test(
+        "every case as a member kept as compact JSON means the same, or fails the same, as its tree",
+        arguments: cases(prefix: "y_") + cases(prefix: "n_") + cases(prefix: "i_"))
+    func compact(name: String) throws {
+        _ = try CompactMemberTests.keepsMeaning(Array(#"{"body":"#.utf8) + (try Self.bytes(name)) + [UInt8(ascii: "}")])
+    }
+
     @Test("i_ cases do not crash, and what is accepted round-trips", arguments: cases(prefix: "i_"))
     func survives(name: String) throws {
         if let value = try? JSONParser.parse(try Self.bytes(name)) {

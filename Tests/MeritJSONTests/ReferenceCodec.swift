@@ -481,6 +481,9 @@ struct ReferenceWriter {
                 write(member)
             }
             bytes.append(UInt8(ascii: "}"))
+        case .compact:
+            // The reference knows only trees: it writes the one the compact value stands for.
+            write(value.expanded)
         }
     }
 

@@ -159,3 +159,52 @@ struct POSIXFileSystemTests {
         return tree
     }
 }
+
+@Suite("Snapshots written apart from the writer")
+struct PendingSnapshotTests {
+    @Test("A begun snapshot rolls at once; written, then finished, it is loaded and the records after it replayed")
+    func writtenApart() throws {
+        let directory = TemporaryDirectory(prefix: "merit-log-pending")
+        let recovered = try openLog(POSIXFileSystem(), directory: directory.path)
+        _ = try recovered.log.commitRecords(sizes: Array(repeating: 30, count: 10))
+        let pending = try #require(try recovered.log.beginSnapshot())
+        #expect(pending.sequence == 10)
+        #expect(recovered.log.bytesSinceSnapshot == 0)
+        // The writer goes on while the snapshot is written.
+        let tail = try recovered.log.commitRecords(sizes: Array(repeating: 30, count: 5))
+        try SnapshotTests.state(at: 10).withBytes { bytes throws(LogError) in try pending.write(bytes) }
+        recovered.log.finishSnapshot(pending)
+        recovered.log.close()
+
+        let reopened = try openLog(POSIXFileSystem(), directory: directory.path)
+        defer { reopened.log.close() }
+        #expect(reopened.snapshot?.sequence == 10)
+        #expect(reopened.snapshot?.payload == SnapshotTests.state(at: 10))
+        #expect(reopened.records == tail)
+        #expect(reopened.report.lastSequence == 15)
+    }
+
+    @Test("A snapshot begun and never written leaves every record to replay")
+    func neverWritten() throws {
+        let directory = TemporaryDirectory(prefix: "merit-log-unwritten")
+        let recovered = try openLog(POSIXFileSystem(), directory: directory.path)
+        let head = try recovered.log.commitRecords(sizes: Array(repeating: 30, count: 10))
+        _ = try #require(try recovered.log.beginSnapshot())
+        let tail = try recovered.log.commitRecords(sizes: Array(repeating: 30, count: 5))
+        recovered.log.close()
+
+        let reopened = try openLog(POSIXFileSystem(), directory: directory.path)
+        defer { reopened.log.close() }
+        #expect(reopened.snapshot == nil)
+        #expect(reopened.records == head + tail)
+    }
+
+    @Test("Only the real file system may be written from another thread: on any other, begin gives nil")
+    func simulatedWritesInPlace() throws {
+        let recovered = try openLog(SimulatedFileSystem())
+        defer { recovered.log.close() }
+        _ = try recovered.log.commitRecords(sizes: [5])
+        #expect(try recovered.log.beginSnapshot() == nil)
+        #expect(recovered.log.bytesSinceSnapshot == 25)
+    }
+}

@@ -1,5 +1,7 @@
+import Foundation
 import MeritDomain
 import MeritJSON
+import MeritRPC
 import MeritServer
 import MeritTestSupport
 import Testing
@@ -222,6 +224,41 @@ struct EventFeedTests {
         var count = 0
         while true {
             let page = try session.result("events.list", ["after": .int(after), "limit": 100])
+            count += page["data"]?.arrayValue?.count ?? 0
+            after = page["next_after"]?.intValue ?? after
+            if page["has_more"] != true { break }
+        }
+        #expect(count == 42)
+    }
+
+    @Test("on the real file system automatic snapshots are written apart from the writer, and keep everything")
+    func backgroundSnapshots() throws {
+        let copy = TemporaryDirectory()
+        let data = copy.path("data")
+        let clock = Timestamp(rfc3339: "2026-04-15T09:00:00Z")
+        let created = try Administration.initialize(
+            directory: data, organizationName: "Acme", frozenClock: clock, seed: 3,
+            diagnostics: Diagnostics(level: .error))
+        var configuration = ServerConfiguration(frozenClock: clock, seed: 3, environmentAPIKey: created.apiKey)
+        configuration.snapshotThresholdBytes = 2_000
+        var server = try Server(configuration: configuration, dataDirectory: data)
+        for index in 0..<40 {
+            _ = try EventRecordTests.result(
+                server, "people.create",
+                ["name": .string("P\(index)"), "email": .string("p\(index)@a.example"), "role": "employee"])
+        }
+        // Closing waits for a snapshot still being written.
+        server.close()
+        let names = try FileManager.default.contentsOfDirectory(atPath: data)
+        #expect(names.contains { $0.hasPrefix("snapshot-") })
+        #expect(!names.contains { $0.hasSuffix(".tmp") })
+        server = try Server(configuration: configuration, dataDirectory: data)
+        defer { server.close() }
+        #expect(try EventRecordTests.result(server, "people.list", ["limit": 100])["data"]?.arrayValue?.count == 40)
+        var after: Int64 = 0
+        var count = 0
+        while true {
+            let page = try EventRecordTests.result(server, "events.list", ["after": .int(after), "limit": 100])
             count += page["data"]?.arrayValue?.count ?? 0
             after = page["next_after"]?.intValue ?? after
             if page["has_more"] != true { break }

@@ -10,6 +10,25 @@ public enum Scope: String, FieldEnumeration, Hashable {
     case keysManage = "keys:manage"
     case eventsRead = "events:read"
     case actAs = "act_as"
+
+    /// Hashed by case, not by name (which a raw-value enum would otherwise hash): every request asks its key's set
+    /// of scopes for one.
+    public func hash(into hasher: inout Hasher) {
+        let ordinal =
+            switch self {
+            case .viewPerformance: 0
+            case .updatePerformance: 1
+            case .managePerformance: 2
+            case .summariesRead: 3
+            case .summariesWrite: 4
+            case .directoryRead: 5
+            case .directoryWrite: 6
+            case .keysManage: 7
+            case .eventsRead: 8
+            case .actAs: 9
+            }
+        hasher.combine(ordinal)
+    }
 }
 
 /// An API key. Only the SHA-256 of its secret is kept; the secret itself is shown once, at creation.

@@ -102,7 +102,7 @@ extension State {
 
     /// Whether `principal` sees draft cycles: only with `manage:performance`.
     func seesDraftCycles(_ principal: Principal) -> Bool {
-        Authorization.effectiveScopes(of: principal, in: self).contains(.managePerformance)
+        Authorization.allows(.managePerformance, to: principal, in: self)
     }
 
     /// A period ends on or after it starts; its due date, if any, is on or after its end.

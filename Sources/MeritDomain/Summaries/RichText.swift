@@ -183,7 +183,7 @@ extension RichText {
             guard peek() == UInt8(ascii: "{") else {
                 throw failure(nil, "must be a rich-text node (an object), not \(kindName())")
             }
-            let found = try nodeType()
+            let (found, afterType) = try nodeType()
             var type: RichTextNode.Kind?
             if case .kind(let kind) = found { type = kind }
             let contentHolder: Holder = type.map { .node($0) } ?? .unknown
@@ -194,7 +194,7 @@ extension RichText {
             var text: Token?
             var hasMarks = false
             var marksViolation: DomainError?
-            try members(of: "a rich-text node", 0x1F) {
+            try members(of: "a rich-text node", 0x1F, after: afterType) {
                 grammar, name throws(DomainError) in
                 switch name {
                 case .type:
@@ -252,41 +252,57 @@ extension RichText {
         }
 
         /// The `type` of the node whose object starts at `index`, wherever it is among the members; `index` stays
-        /// where it was.
-        mutating func nodeType() throws(DomainError) -> FoundType {
+        /// where it was. When `type` is the first member and names a kind (as in most documents), also where its
+        /// value ends, for `members` to go on from there rather than read it again.
+        mutating func nodeType() throws(DomainError) -> (FoundType, after: Int?) {
             let start = index
             defer { index = start }
             try open()
             defer { depth -= 1 }
-            guard peek() != UInt8(ascii: "}") else { return .missing }
+            guard peek() != UInt8(ascii: "}") else { return (.missing, nil) }
+            var first = true
             repeat {
                 let name = try memberName()
                 if equals(name, "type") {
-                    guard peek() == UInt8(ascii: "\"") else { return .invalid(failure("type", "must be a string")) }
+                    guard peek() == UInt8(ascii: "\"") else {
+                        return (.invalid(failure("type", "must be a string")), nil)
+                    }
                     let value = try string()
                     guard let kind = Self.kinds.first(where: { equals(value, $0.name) })?.kind else {
-                        return .invalid(
-                            failure("type", "is '\(decoded(value))', which is not one of \(RichTextNode.Kind.names)"))
+                        return (
+                            .invalid(
+                                failure(
+                                    "type", "is '\(decoded(value))', which is not one of \(RichTextNode.Kind.names)")),
+                            nil
+                        )
                     }
-                    return .kind(kind)
+                    return (.kind(kind), first ? index : nil)
                 }
+                first = false
                 try skipValue()
             } while try nextMember()
-            return .missing
+            return (.missing, nil)
         }
 
         /// Call `member` with each member of the object at `index` (a node's or a mark's, `what`) after its name and
-        /// colon, refusing names but those `allowed`, and repeated ones; `index` ends after the object.
+        /// colon, refusing names but those `allowed`, and repeated ones; `index` ends after the object. With `after`,
+        /// the first member is a `type` whose value `nodeType()` read, ending there: the members go on from it.
+        @inline(__always)
         mutating func members(
-            of what: StaticString, _ allowed: UInt8, _ member: (inout Grammar, Member) throws(DomainError) -> Void
+            of what: StaticString, _ allowed: UInt8, after type: Int? = nil,
+            _ member: (inout Grammar, Member) throws(DomainError) -> Void
         ) throws(DomainError) {
             try open()
             defer { depth -= 1 }
-            guard peek() != UInt8(ascii: "}") else {
+            var seen: UInt8 = 0
+            if let type {
+                index = type
+                seen = Member.type.rawValue
+                guard try nextMember() else { return }
+            } else if peek() == UInt8(ascii: "}") {
                 index += 1
                 return
             }
-            var seen: UInt8 = 0
             repeat {
                 let name = try memberName()
                 guard let known = Self.members.first(where: { equals(name, $0.name) })?.member,
@@ -426,6 +442,7 @@ extension RichText {
         }
 
         /// Call `element` for each element of the array at `index`, with its offset on the path; returns how many.
+        @inline(__always)
         mutating func elements(_ element: (inout Grammar) throws(DomainError) -> Void) throws(DomainError) -> Int {
             try open()
             defer { depth -= 1 }
@@ -493,11 +510,13 @@ extension RichText {
 
         // MARK: JSON
 
+        @inline(__always)
         func peek() -> UInt8? {
             index < end ? base[index] : nil
         }
 
         /// A member's name and the colon after it.
+        @inline(__always)
         mutating func memberName() throws(DomainError) -> Token {
             guard peek() == UInt8(ascii: "\"") else { throw malformed() }
             let name = try string()
@@ -508,6 +527,7 @@ extension RichText {
 
         /// After a member's value: whether another member follows (its comma is read), or the object ends (its
         /// brace is read).
+        @inline(__always)
         mutating func nextMember() throws(DomainError) -> Bool {
             switch peek() {
             case UInt8(ascii: ","):
@@ -522,6 +542,7 @@ extension RichText {
         }
 
         /// Whether the string `token` is `text`.
+        @inline(__always)
         func equals(_ token: Token, _ text: StaticString) -> Bool {
             if token.escaped { return decoded(token) == text.description }
             return token.end - token.start == text.utf8CodeUnitCount

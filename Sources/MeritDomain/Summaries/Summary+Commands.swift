@@ -282,7 +282,7 @@ extension State {
         let problem: String?
         if author.id == employee.id {
             problem = "is the employee the summary is about"
-        } else if !Authorization.rights(of: author).contains(.summariesWrite) {
+        } else if !Authorization.grants(author, .summariesWrite) {
             let role = author.role == .employee ? "an employee" : "a \(author.role.rawValue)"
             problem = "is \(author.name), \(role), who does not write summaries"
         } else if !Authorization.canSee(employee.id, byPerson: author, in: self) {

@@ -5,11 +5,34 @@
 /// read and the query asks for at the cursor by binary search, then takes entries from the one whose next entry comes
 /// first (a heap), until it has one more than the page holds: the work grows with the number of lists (statuses
 /// times the people in scope) and the page, never with the number of summaries they hold.
+///
+/// A scope of many people (a head's) would mean thousands of lists to enter for a page of twenty. Then the page
+/// first walks everyone's lists, keeping what the principal may read, which takes about the page times the share of
+/// summaries in scope; and only if that has not filled it within a budget does it merge the people's own lists, from
+/// the last summary it walked past. Either way the cost is bounded, and the order and the page are the same.
 extension State {
+    /// How `listSummaries` chooses between merging the lists of the people in scope and walking everyone's.
+    struct SummaryListTuning {
+        /// The most lists merged before everyone's are walked first.
+        var mergedLists = 256
+        /// How many summaries a walk of everyone's lists looks at before merging the people's own: at least
+        /// `scanned`, and `scannedPerEntry` for each entry the page wants.
+        var scanned = 1024
+        var scannedPerEntry = 32
+
+        static let standard = SummaryListTuning()
+    }
+
     /// A page of the summaries the principal may read, after `position`, and the position of the next page.
     public func listSummaries(_ query: SummaryQuery, after position: SummaryPosition?, by principal: Principal)
         throws(DomainError) -> (summaries: [Summary], next: SummaryPosition?)
     {
+        try listSummaries(query, after: position, by: principal, tuning: .standard)
+    }
+
+    func listSummaries(
+        _ query: SummaryQuery, after position: SummaryPosition?, by principal: Principal, tuning: SummaryListTuning
+    ) throws(DomainError) -> (summaries: [Summary], next: SummaryPosition?) {
         try Authorization.require(.summariesRead, of: principal, in: self, to: "read summaries")
         // A walk orders every page as summaries were when it began: after the event of its first page.
         let sequence = position?.sequence ?? lastEventSequence
@@ -36,8 +59,9 @@ extension State {
         }
 
         // The lists: those of the employee or the manager asked for, else of everyone the principal sees, and
-        // what they wrote themself.
+        // what they wrote themself; or everyone's, walked first, for a scope of many people (`inScope`).
         var shelves: [Summary.Shelves] = []
+        var inScope: Set<ID<Person>>?
         if let employee = query.employeeID {
             shelves = summaries.indexes.byEmployee[employee].map { [$0] } ?? []
         } else if let manager = query.managerID {
@@ -46,6 +70,8 @@ extension State {
             switch Authorization.peopleInScope(of: principal, in: self) {
             case .everyone:
                 shelves = [summaries.indexes.everyone]
+            case .only(let people) where people.count * statuses.count > tuning.mergedLists:
+                inScope = Set(people)
             case .only(let people):
                 shelves = people.compactMap { summaries.indexes.byEmployee[$0] }
                 if let actor = principal.personID, let written = summaries.indexes.byManager[actor] {
@@ -76,28 +102,59 @@ extension State {
             }
             limit = last?.daysSinceEpoch
         }
-        var merge = Merge(descending: sort.descending)
-        for personal in shelves {
-            for status in statuses {
-                merge.add(
-                    personal.list(status, byPeriodEnd: sort.byPeriodEnd).walk(after: bound, descending: sort.descending)
-                )
+        func merge(_ shelves: [Summary.Shelves], after bound: OrderedIndex<Summary>.Entry?) -> Merge {
+            var merge = Merge(descending: sort.descending)
+            for personal in shelves {
+                for status in statuses {
+                    merge.add(
+                        personal.list(status, byPeriodEnd: sort.byPeriodEnd).walk(
+                            after: bound, descending: sort.descending))
+                }
             }
+            return merge
         }
 
         let wanted = query.limit + 1
         var found: [OrderedIndex<Summary>.Entry] = []
         var previous: ID<Summary>?
-        while found.count < wanted, let entry = merge.next() {
-            if let limit, sort.descending ? entry.key < limit : entry.key > limit { break }
-            // A summary in two lists (about someone in scope, written by the principal) comes out twice in a row.
-            if entry.id == previous { continue }
-            previous = entry.id
-            guard !movers.contains(entry.id), let summary = summaries[entry.id], matches(summary),
-                canRead(summary, by: principal)
-            else { continue }
-            found.append(entry)
+        /// Take entries from `merge` into the page until it is full, the filters' last period_end is passed, or
+        /// `budget` entries were looked at; returns the last entry looked at when the budget ran out first.
+        func take(from merge: inout Merge, budget: Int = .max) -> OrderedIndex<Summary>.Entry? {
+            var looked = 0
+            while found.count < wanted, let entry = merge.next() {
+                if let limit, sort.descending ? entry.key < limit : entry.key > limit { return nil }
+                looked += 1
+                // A summary in two lists (about someone in scope, written by the principal) comes out twice in a row.
+                if entry.id != previous {
+                    previous = entry.id
+                    if !movers.contains(entry.id), let summary = summaries[entry.id],
+                        inScope.map({ $0.contains(summary.employeeID) || summary.managerID == principal.personID })
+                            ?? true,
+                        matches(summary), canRead(summary, by: principal)
+                    {
+                        found.append(entry)
+                    }
+                }
+                if looked == budget && found.count < wanted { return entry }
+            }
+            return nil
         }
+        if let inScope {
+            var everyone = merge([summaries.indexes.everyone], after: bound)
+            if let last = take(from: &everyone, budget: max(tuning.scanned, tuning.scannedPerEntry * wanted)) {
+                // Too few in scope among everyone's: merge the people's own lists, from where the walk stopped.
+                var lists = inScope.compactMap { summaries.indexes.byEmployee[$0] }
+                if let actor = principal.personID, let written = summaries.indexes.byManager[actor] {
+                    lists.append(written)
+                }
+                var personal = merge(lists, after: last)
+                _ = take(from: &personal)
+            }
+        } else {
+            var lists = merge(shelves, after: bound)
+            _ = take(from: &lists)
+        }
+
         for id in movers {
             guard let summary = summaries[id], matches(summary), canRead(summary, by: principal) else { continue }
             let entry = OrderedIndex<Summary>.Entry(key: summary.periodEnd(asOf: sequence).daysSinceEpoch, id: id)

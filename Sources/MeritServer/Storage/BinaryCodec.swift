@@ -38,6 +38,9 @@ struct BinaryWriter: ~Copyable, FieldEncoder {
     /// A copy of the bytes written so far.
     var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
+    /// Forget the bytes written, keeping the memory for the next ones.
+    mutating func removeAll() { count = 0 }
+
     /// Room for `extra` more bytes, at the end.
     @inline(__always)
     private mutating func reserve(_ extra: Int) -> UnsafeMutablePointer<UInt8> {

@@ -1,6 +1,8 @@
+import Dispatch
 import MeritDomain
 import MeritLog
 import MeritRPC
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -38,6 +40,12 @@ final class Engine {
     private let fileSystem: any FileSystem
     private let options: LogOptions
     private var ids: IDGenerator
+    /// The size of the last snapshot written, to size the next one's buffer.
+    private var lastSnapshotBytes = 0
+    /// The periodic snapshot being written on another thread, if one is.
+    private var backgroundSnapshot: BackgroundSnapshot?
+    /// Where each transaction's record is encoded, kept from one to the next so that its memory is allocated once.
+    private var recordWriter = BinaryWriter(capacity: 4096)
     private let frozenClock: Timestamp?
     /// What orders shuffled answers (feedback comments): the same for the same seed, so that runs under `--seed`
     /// are reproducible, and random otherwise; never the order things were written in.
@@ -143,19 +151,20 @@ final class Engine {
         let firstSequence = state.lastEventSequence + 1
         var eventIDs: [ID<Event>] = []
         let collecting = collectsEvents
-        let payload = EventCodec.encodeBinaryTransaction(
+        recordWriter.removeAll()
+        EventCodec.encodeBinaryTransaction(
             changes, firstSequence: firstSequence, createdAt: time, actor: actor,
             newID: {
                 let id: ID<Event> = ids.id(at: time)
                 if collecting { eventIDs.append(id) }
                 return id
-            })
+            }, into: &recordWriter)
         do {
-            _ = try payload.withBytes { bytes throws(LogError) in
+            _ = try recordWriter.withBytes { bytes throws(LogError) in
                 try log.append(type: EventCodec.binaryTransactionRecordType, payload: bytes)
             }
         } catch {
-            if case .recordTooLarge = error { throw .tooLarge(bytes: payload.count) }
+            if case .recordTooLarge = error { throw .tooLarge(bytes: recordWriter.count) }
             throw .unavailable("\(error)")
         }
         storedState.beginTransaction()
@@ -200,9 +209,10 @@ final class Engine {
             committedEvents += pendingEvents
             pendingEvents = []
         }
-        if log.bytesSinceSnapshot >= snapshotThresholdBytes {
+        finishBackgroundSnapshot(waiting: false)
+        if log.bytesSinceSnapshot >= snapshotThresholdBytes && backgroundSnapshot == nil {
             do {
-                try snapshot()
+                try startSnapshot()
             } catch {
                 diagnostics.log(.warning, "periodic snapshot failed (the log is intact): \(error)")
             }
@@ -210,9 +220,55 @@ final class Engine {
         return nil
     }
 
-    /// Write a snapshot of the state, so that start-up need not replay what it covers.
+    /// Write a snapshot of the state, so that start-up need not replay what it covers (`merit compact`): once any
+    /// snapshot begun in the background is written.
     func snapshot() throws(LogError) {
-        try log.writeSnapshot(SnapshotCodec.encode(state))
+        finishBackgroundSnapshot(waiting: true)
+        let capacity = snapshotCapacity
+        let size = try SnapshotCodec.encode(state, capacity: capacity) {
+            writer throws(LogError) in
+            try writer.withBytes { bytes throws(LogError) in try log.writeSnapshot(bytes) }
+            return writer.count
+        }
+        lastSnapshotBytes = size
+    }
+
+    /// Room for a snapshot: the last one and every change since (more than the state needs when changes replaced
+    /// rows), so that its buffer is allocated once and never grown by copying; memory never written is never
+    /// touched.
+    private var snapshotCapacity: Int { lastSnapshotBytes + log.bytesSinceSnapshot + (1 << 16) }
+
+    /// The periodic snapshot: encoded and written on another thread where the file system allows it, so that the
+    /// writer is not held up for the time it takes to write and synchronize a file the size of the state; here
+    /// otherwise.
+    ///
+    /// The other thread encodes a copy of the state as of the snapshot's sequence. Copying it is only taking a
+    /// reference to its tables; the writer's next change to a table then copies that table's storage (its rows,
+    /// not what they hold), once, and the snapshot's copy is freed when it is written.
+    private func startSnapshot() throws(LogError) {
+        let capacity = snapshotCapacity
+        guard let pending = try log.beginSnapshot() else {
+            try snapshot()
+            return
+        }
+        let job = BackgroundSnapshot(pending)
+        let frozen = state
+        DispatchQueue.global(qos: .utility).async { job.write(frozen, capacity: capacity) }
+        backgroundSnapshot = job
+    }
+
+    /// When the snapshot begun in the background has been written (or, `waiting`, once it is): let the log delete
+    /// what it no longer needs, or report the failure.
+    private func finishBackgroundSnapshot(waiting: Bool) {
+        guard let job = backgroundSnapshot, let outcome = job.outcome(waiting: waiting) else { return }
+        backgroundSnapshot = nil
+        switch outcome {
+        case .success(let size):
+            log.finishSnapshot(job.pending)
+            lastSnapshotBytes = size
+        case .failure(let error):
+            diagnostics.log(.warning, "periodic snapshot failed (the log is intact): \(error)")
+        }
     }
 
     /// The last durable log sequence.
@@ -221,8 +277,11 @@ final class Engine {
     /// The directory's path and the log's options, for reading its history (the event feed).
     var logReader: LogReader { LogReader(directory: directory, fileSystem: fileSystem, options: options) }
 
-    /// Release the directory's lock.
-    func close() { log.close() }
+    /// Finish any snapshot being written, then release the directory's lock.
+    func close() {
+        finishBackgroundSnapshot(waiting: true)
+        log.close()
+    }
 
     deinit {
         storage.deinitialize(count: 1)
@@ -242,5 +301,39 @@ enum StorageError: Error, CustomStringConvertible {
         case .unavailable(let reason): "The data directory cannot be written (\(reason)); nothing was changed."
         case .tooLarge(let bytes): "The change is too large to record (\(bytes) bytes)."
         }
+    }
+}
+
+/// A periodic snapshot encoded and written on another thread: its outcome, once it is known.
+private final class BackgroundSnapshot: Sendable {
+    let pending: PendingSnapshot
+    /// The snapshot's size once written, or why it could not be.
+    private let result = Mutex<Result<Int, LogError>?>(nil)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ pending: PendingSnapshot) {
+        self.pending = pending
+    }
+
+    /// Encode `state` and write it (on the other thread).
+    func write(_ state: State, capacity: Int) {
+        let outcome = Result { () throws(LogError) -> Int in
+            try SnapshotCodec.encode(state, capacity: capacity) { writer throws(LogError) in
+                try writer.withBytes { bytes throws(LogError) in try pending.write(bytes) }
+                return writer.count
+            }
+        }
+        result.withLock { $0 = outcome }
+        done.signal()
+    }
+
+    /// The outcome, if the snapshot has been written (with `waiting`, once it has).
+    func outcome(waiting: Bool) -> Result<Int, LogError>? {
+        if waiting {
+            done.wait()
+        } else if done.wait(timeout: .now()) != .success {
+            return nil
+        }
+        return result.withLock { $0 }
     }
 }

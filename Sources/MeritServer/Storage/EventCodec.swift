@@ -29,6 +29,17 @@ enum EventCodec {
         newID: () -> ID<Event>
     ) -> BinaryWriter {
         var writer = BinaryWriter(capacity: 256)
+        encodeBinaryTransaction(
+            changes, firstSequence: firstSequence, createdAt: createdAt, actor: actor, newID: newID, into: &writer)
+        return writer
+    }
+
+    /// `encodeBinaryTransaction(_:firstSequence:createdAt:actor:newID:)` into `writer`, after what it holds: the
+    /// engine writes every record into one writer, which then has room for a summary's body the next time too.
+    static func encodeBinaryTransaction(
+        _ changes: [Change], firstSequence: Int64, createdAt: Timestamp, actor: Principal?,
+        newID: () -> ID<Event>, into writer: inout BinaryWriter
+    ) {
         writer.varint(changes.count)
         for (offset, change) in changes.enumerated() {
             writer.byte(change.kind.rawValue)
@@ -47,7 +58,6 @@ enum EventCodec {
             }
             change.resource.encode(to: &writer)
         }
-        return writer
     }
 
     /// The events of one transaction's binary record, of type 3 (`binaryIDs`) or 2.

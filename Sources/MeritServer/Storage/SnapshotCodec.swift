@@ -12,7 +12,16 @@ enum SnapshotCodec {
     static let format: UInt8 = 2
 
     static func encode(_ state: State) -> [UInt8] {
-        var writer = BinaryWriter(capacity: 1 << 16)
+        encode(state) { $0.bytes }
+    }
+
+    /// Encode `state` and lend the bytes to `body`, without copying them into an array: a snapshot is the size of
+    /// the state. `capacity` is room to start with (the size of the last snapshot, say), so that the buffer seldom
+    /// grows, which copies it.
+    static func encode<Result, Failure: Error>(
+        _ state: State, capacity: Int = 1 << 16, _ body: (borrowing BinaryWriter) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        var writer = BinaryWriter(capacity: capacity)
         writer.byte(format)
         writer.int(state.lastEventSequence)
         if let organization = state.organization {
@@ -21,7 +30,7 @@ enum SnapshotCodec {
         }
         var sections = SectionWriter(writer: writer)
         state.visitTables(&sections)
-        return sections.writer.bytes
+        return try body(sections.writer)
     }
 
     /// Writes each table as a section.

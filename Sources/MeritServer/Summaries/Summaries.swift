@@ -70,7 +70,8 @@ enum SummaryMethods {
         }
     }
 
-    static let create = Method("summaries.create", access: .authenticated) { server, params, result in
+    static let create = Method("summaries.create", access: .authenticated, compactParams: ["body"]) {
+        server, params, result in
         let employee: ID<Person> = try params.id("employee_id")
         let manager: ID<Person>? = try params.optionalID("manager_id")
         let periodStart = try params.day("period_start")
@@ -88,7 +89,8 @@ enum SummaryMethods {
         }.write(to: &result)
     }
 
-    static let update = Method("summaries.update", access: .authenticated) { server, params, result in
+    static let update = Method("summaries.update", access: .authenticated, compactParams: ["body"]) {
+        server, params, result in
         params.refusesNull = true
         let id: ID<Summary> = try params.id("id")
         for fixed in ["employee_id", "manager_id"] where try params.optional(fixed, as: JSON.self) != nil {
@@ -107,8 +109,8 @@ enum SummaryMethods {
         }.write(to: &result)
     }
 
-    /// A body from its JSON, written as compact JSON: what the 256 KB limit counts, and what is kept. Its shape is
-    /// checked now; the command holds it to the grammar.
+    /// A body from its JSON, written as compact JSON: what the 256 KB limit counts, and what is kept (as it came
+    /// when the parser kept it so: `compactParams`). Its shape is checked now; the command holds it to the grammar.
     static func body(_ value: JSON) throws(DomainError) -> RichText.Candidate {
         try RichText.Candidate(reading: value.serialized(), path: "body")
     }
