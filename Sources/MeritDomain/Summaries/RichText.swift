@@ -183,7 +183,13 @@ extension RichText {
             guard peek() == UInt8(ascii: "{") else {
                 throw failure(nil, "must be a rich-text node (an object), not \(kindName())")
             }
-            let (found, afterType) = try nodeType()
+            let found: FoundType
+            let afterType: Int?
+            if let leading = try leadingType() {
+                (found, afterType) = leading
+            } else {
+                (found, afterType) = try nodeType()
+            }
             var type: RichTextNode.Kind?
             if case .kind(let kind) = found { type = kind }
             let contentHolder: Holder = type.map { .node($0) } ?? .unknown
@@ -249,6 +255,24 @@ extension RichText {
                 return marksViolation
             }
             return contentViolation
+        }
+
+        /// The kind of the node whose object starts at `index` and where its value ends, when the object starts
+        /// with `{"type":"` and names a kind, as nearly every node does: read without stepping into the object as
+        /// `nodeType()` does; `index` stays where it was.
+        @inline(__always)
+        mutating func leadingType() throws(DomainError) -> (FoundType, after: Int?)? {
+            let prefix: StaticString = #"{"type":""#
+            let count = prefix.utf8CodeUnitCount
+            // Where stepping in would be too deep, `nodeType()` says so, as it always has.
+            guard depth < Self.maximumDepth, end - index > count, sameBytes(base + index, prefix.utf8Start, count)
+            else { return nil }
+            let start = index
+            defer { index = start }
+            index += count - 1
+            let value = try string()
+            guard let kind = Self.kinds.first(where: { equals(value, $0.name) })?.kind else { return nil }
+            return (.kind(kind), index)
         }
 
         /// The `type` of the node whose object starts at `index`, wherever it is among the members; `index` stays
