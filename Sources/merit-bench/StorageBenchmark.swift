@@ -67,34 +67,29 @@ enum StorageBenchmark {
         if replay { try self.replay(root: root, merit: merit, events: events) }
     }
 
-    /// Durable `people.create` one at a time and with 64 in flight, against raw appends.
-    static func writes(root: URL, merit: String) throws {
-
-        // Durable writes through the binary, one at a time, in rounds that alternate with the raw appends: the
-        // disk's speed drifts over seconds, and both must be measured under the same conditions.
-        let data = root.appendingPathComponent("writes")
-        let key = try initialize(data, merit: merit)
-        setenv("MERIT_API_KEY", key, 1)
-        let child = try TransportBenchmark.Child(merit, ["serve", "--data", data.path])
+    /// Durable writes of `request(i)` through `child`, which it finishes: one at a time in ten rounds of 300 that
+    /// alternate with as many raw appends in `root` (the disk's speed drifts over seconds, and both must be measured
+    /// under the same conditions), then 200 000 with 64 in flight, a new one sent for each answer. The requests are
+    /// made before the clock starts (about `lineBytes` each), so that what is timed is merit, not the benchmark
+    /// formatting lines.
+    static func durableWrites(
+        _ child: TransportBenchmark.Child, root: URL, lineBytes: Int, request: (Int) -> [UInt8]
+    ) -> (raw: [UInt64], singles: [UInt64], rate: Double) {
         let appender = RawAppender(directory: root)
         _ = appender.appends(200)
-        _ = TransportBenchmark.oneAtATime(child, count: 0, warmUp: 200, request: createLine)
+        _ = TransportBenchmark.oneAtATime(child, count: 0, warmUp: 200, request: request)
         var raw: [UInt64] = []
         var singles: [UInt64] = []
         for round in 0..<10 {
             raw += appender.appends(300)
-            singles += TransportBenchmark.oneAtATime(child, count: 300, warmUp: 0) {
-                createLine(200 + round * 300 + $0)
-            }
+            singles += TransportBenchmark.oneAtATime(child, count: 300, warmUp: 0) { request(200 + round * 300 + $0) }
         }
-        // 64 in flight: keep 64 requests outstanding, sending a new one for each answer. The requests are made
-        // before the clock starts, so that what is timed is merit, not the benchmark formatting lines.
         let total = 200_000
         var requests: [UInt8] = []
         var ends: [Int] = []
-        requests.reserveCapacity(total * 140)
+        requests.reserveCapacity(total * lineBytes)
         for index in 0..<total {
-            requests += createLine(10_000 + index)
+            requests += request(10_000 + index)
             ends.append(requests.count)
         }
         var sent = 64
@@ -110,8 +105,18 @@ enum StorageBenchmark {
                 sent = next
             }
         }
-        let pipelinedRate = Double(total) / (Double(now() - start) / 1e9)
+        let rate = Double(total) / (Double(now() - start) / 1e9)
         child.finish()
+        return (raw, singles, rate)
+    }
+
+    /// Durable `people.create` one at a time and with 64 in flight, against raw appends.
+    static func writes(root: URL, merit: String) throws {
+        let data = root.appendingPathComponent("writes")
+        let key = try initialize(data, merit: merit)
+        setenv("MERIT_API_KEY", key, 1)
+        let child = try TransportBenchmark.Child(merit, ["serve", "--data", data.path])
+        let (raw, singles, pipelinedRate) = durableWrites(child, root: root, lineBytes: 140, request: createLine)
         unsetenv("MERIT_API_KEY")
 
         let rawMedian = percentile(raw, 0.5)

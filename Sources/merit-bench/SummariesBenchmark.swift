@@ -224,40 +224,8 @@ enum SummariesBenchmark {
         setenv("MERIT_API_KEY", key, 1)
         defer { unsetenv("MERIT_API_KEY") }
         let child = try TransportBenchmark.Child(merit, ["serve", "--data", data.path])
-        let appender = StorageBenchmark.RawAppender(directory: root)
-        _ = appender.appends(200)
-        _ = TransportBenchmark.oneAtATime(child, count: 0, warmUp: 200, request: createLine)
-        var raw: [UInt64] = []
-        var singles: [UInt64] = []
-        for round in 0..<10 {
-            raw += appender.appends(300)
-            singles += TransportBenchmark.oneAtATime(child, count: 300, warmUp: 0) {
-                createLine(200 + round * 300 + $0)
-            }
-        }
-        let total = 200_000
-        var requests: [UInt8] = []
-        var ends: [Int] = []
-        requests.reserveCapacity(total * 1200)
-        for index in 0..<total {
-            requests += createLine(10_000 + index)
-            ends.append(requests.count)
-        }
-        var sent = 64
-        var received = 0
-        let start = now()
-        child.write(requests, ..<ends[sent - 1])
-        while received < total {
-            let lines = child.readLines()
-            received += lines
-            let next = min(sent + lines, total)
-            if next > sent {
-                child.write(requests, ends[sent - 1]..<ends[next - 1])
-                sent = next
-            }
-        }
-        let rate = Double(total) / (Double(now() - start) / 1e9)
-        child.finish()
+        let (raw, singles, rate) = StorageBenchmark.durableWrites(
+            child, root: root, lineBytes: 1200, request: createLine)
         return (percentile(raw, 0.5), percentile(singles, 0.5), percentile(singles, 0.99), rate)
     }
 
