@@ -125,7 +125,6 @@ enum SummariesBenchmark {
         let durable = try writes(root: root, merit: merit)
         let suiteSeconds = Double(now() - suiteStart) / 1e9
 
-        let ratio = Double(durable.merit) / Double(durable.raw)
         report(
             "summaries: \(grouped(Double(summaries))) summaries of \(grouped(Double(employeeCount))) employees, "
                 + "in-process, then durable writes through merit serve",
@@ -145,17 +144,8 @@ enum SummariesBenchmark {
                     name: "merit serve start-up after compact, p50", value: String(format: "%.3f s", startup.seconds),
                     note: "spawn to first answer;  target ≤ 1 s  \(verdict(startup.seconds <= 1))"),
                 Row(name: "merit serve RSS after start-up (VmHWM)", value: megabytes(startup.peakMemory)),
-                Row(name: "raw 256-byte append + fdatasync, p50", value: microseconds(durable.raw)),
-                Row(
-                    name: "durable summaries.create one at a time, p50 / p99", value: microseconds(durable.merit),
-                    note: microseconds(durable.meritP99)),
-                Row(
-                    name: "merit p50 / raw p50", value: String(format: "%.2f×", ratio),
-                    note: "target ≤ 1.5×  \(verdict(ratio <= 1.5))"),
-                Row(
-                    name: "durable summaries.create, 64 in flight", value: "\(grouped(durable.rate)) /s",
-                    note: "target ≥ 53 000 /s (10× SQLite, synchronous=FULL)  \(verdict(durable.rate >= 53_000))"),
-                Row(name: "wall time of the suite", value: String(format: "%.0f s", suiteSeconds)),
+            ] + durableRows(durable) + [
+                Row(name: "wall time of the suite", value: String(format: "%.0f s", suiteSeconds))
             ])
     }
 
@@ -164,22 +154,24 @@ enum SummariesBenchmark {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("merit-bench-summaries-\(getpid())")
         defer { try? FileManager.default.removeItem(at: root) }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let durable = try writes(root: root, merit: merit)
+        report("summaries: durable writes through merit serve", durableRows(try writes(root: root, merit: merit)))
+    }
+
+    /// The rows of the durable writes: one at a time against raw appends, and 64 in flight, with their targets.
+    private static func durableRows(_ durable: (raw: UInt64, merit: UInt64, meritP99: UInt64, rate: Double)) -> [Row] {
         let ratio = Double(durable.merit) / Double(durable.raw)
-        report(
-            "summaries: durable writes through merit serve",
-            [
-                Row(name: "raw 256-byte append + fdatasync, p50", value: microseconds(durable.raw)),
-                Row(
-                    name: "durable summaries.create one at a time, p50 / p99", value: microseconds(durable.merit),
-                    note: microseconds(durable.meritP99)),
-                Row(
-                    name: "merit p50 / raw p50", value: String(format: "%.2f×", ratio),
-                    note: "target ≤ 1.5×  \(verdict(ratio <= 1.5))"),
-                Row(
-                    name: "durable summaries.create, 64 in flight", value: "\(grouped(durable.rate)) /s",
-                    note: "target ≥ 53 000 /s (10× SQLite, synchronous=FULL)  \(verdict(durable.rate >= 53_000))"),
-            ])
+        return [
+            Row(name: "raw 256-byte append + fdatasync, p50", value: microseconds(durable.raw)),
+            Row(
+                name: "durable summaries.create one at a time, p50 / p99", value: microseconds(durable.merit),
+                note: microseconds(durable.meritP99)),
+            Row(
+                name: "merit p50 / raw p50", value: String(format: "%.2f×", ratio),
+                note: "target ≤ 1.5×  \(verdict(ratio <= 1.5))"),
+            Row(
+                name: "durable summaries.create, 64 in flight", value: "\(grouped(durable.rate)) /s",
+                note: "target ≥ 53 000 /s (10× SQLite, synchronous=FULL)  \(verdict(durable.rate >= 53_000))"),
+        ]
     }
 
     /// Durable `summaries.create` through a spawned `merit serve`, in a fresh organization of a manager and eight
