@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -9,7 +11,12 @@
 /// After any failed write or synchronization the log refuses every later change, because what reached the disk is
 /// then unknown and must never be treated as if it had worked; a restart recovers from what is durable.
 ///
-/// Not thread-safe and deliberately not `Sendable`: the server's single writer is its only user.
+/// `commit` is `seal` then `write`, and the two may run on different threads: the writer's thread seals a group and
+/// goes on appending the next while another thread writes the sealed one (`write`, one group at a time, in the
+/// order they were sealed). Everything but `append`, `seal`, `discardPending`, `pendingCount`, `bytesSinceSnapshot`
+/// and `failure` touches the segment, and may only be called while no sealed group is being written.
+///
+/// Not `Sendable`: the server's single writer is its only user, and hands sealed groups to one other thread.
 public final class WriteAheadLog {
     let directory: LogDirectory
     let options: LogOptions
@@ -24,17 +31,20 @@ public final class WriteAheadLog {
     /// The segment's durable length: where a failed commit cuts it back to.
     private var segmentLength: Int
 
-    /// Framed records waiting for `commit`, in exactly the bytes that will be written.
+    /// Framed records waiting for `seal`, in exactly the bytes that will be written.
     private var pending: [UInt8] = []
 
-    /// The number of records appended since the last commit.
+    /// The number of records appended since the last seal.
     public private(set) var pendingCount = 0
+    /// The sequence the next appended record gets: after every record sealed, durable or not.
+    private var nextSequence: UInt64
     /// The last durable (committed) sequence; 0 if nothing was ever committed.
     public private(set) var lastSequence: UInt64
-    /// The error that stopped the writer, once a write or synchronization has failed.
-    public private(set) var failure: LogError?
-    /// Bytes of records committed (or replayed at start-up) since the last snapshot, for the caller's policy of
-    /// when to write the next one.
+    /// The error that stopped the writer, once a write or synchronization has failed (on whichever thread wrote).
+    public var failure: LogError? { stopped.withLock { $0 } }
+    private let stopped = Mutex<LogError?>(nil)
+    /// Bytes of records sealed (or replayed at start-up) since the last snapshot, for the caller's policy of when to
+    /// write the next one.
     public private(set) var bytesSinceSnapshot: Int
     private var isClosed = false
 
@@ -53,6 +63,7 @@ public final class WriteAheadLog {
         self.segmentGeneration = segment.generation
         self.segmentLength = segment.length
         self.lastSequence = lastSequence
+        self.nextSequence = lastSequence + 1
         self.bytesSinceSnapshot = bytesSinceSnapshot
     }
 
@@ -81,9 +92,10 @@ public final class WriteAheadLog {
         guard payload.count <= options.maximumRecordBytes else {
             throw .recordTooLarge(length: payload.count, maximum: options.maximumRecordBytes)
         }
-        let sequence = lastSequence + UInt64(pendingCount) + 1
+        let sequence = nextSequence
         LogFormat.appendRecord(to: &pending, sequence: sequence, type: type, payload: payload)
         pendingCount += 1
+        nextSequence += 1
         return sequence
     }
 
@@ -93,14 +105,34 @@ public final class WriteAheadLog {
         try payload.withBytes { bytes throws(LogError) in try append(type: type, payload: bytes) }
     }
 
-    /// Write every buffered record with one sequence of write calls and make them durable with one synchronization.
-    ///
-    /// Rolls to a new segment first when the current one has reached `maximumSegmentBytes`. On any failure the
-    /// segment is cut back (best effort) to its length before this commit, the buffer is dropped, the log refuses
-    /// every later change, and the error is thrown as `.io`.
+    /// Write every buffered record with one sequence of write calls and make them durable with one synchronization:
+    /// `seal`, then `write`.
     public func commit() throws(LogError) {
         try ensureWritable()
-        guard pendingCount > 0 else { return }
+        guard let sealed = seal() else { return }
+        try write(sealed)
+    }
+
+    /// Take the buffered records as one group for `write`, which may run on another thread while later records are
+    /// appended; `nil` when none are buffered. The records keep the sequences they were given: groups must be
+    /// written in the order they were sealed.
+    public func seal() -> SealedRecords? {
+        guard pendingCount > 0 else { return nil }
+        let sealed = SealedRecords(bytes: pending, count: pendingCount)
+        bytesSinceSnapshot += pending.count
+        pending = []
+        pending.reserveCapacity(sealed.bytes.count)
+        pendingCount = 0
+        return sealed
+    }
+
+    /// Write a sealed group with one sequence of write calls and make it durable with one synchronization.
+    ///
+    /// Rolls to a new segment first when the current one has reached `maximumSegmentBytes`. On any failure the
+    /// segment is cut back (best effort) to its length before this group, the log refuses every later change
+    /// (this group's successors included), and the error is thrown as `.io`.
+    public func write(_ sealed: SealedRecords) throws(LogError) {
+        try ensureWritable()
         do throws(FileSystemError) {
             if segmentLength >= options.maximumSegmentBytes && segmentFirstSequence <= lastSequence {
                 try roll()
@@ -111,7 +143,7 @@ public final class WriteAheadLog {
         // Only `close()` clears the handle, and `ensureWritable` has refused a closed log.
         guard let handle = segmentHandle else { return }
         do throws(FileSystemError) {
-            try pending.withBytes { buffer throws(FileSystemError) in
+            try sealed.bytes.withBytes { buffer throws(FileSystemError) in
                 var offset = 0
                 while offset < buffer.count {
                     let written = try fileSystem.write(handle, UnsafeRawBufferPointer(rebasing: buffer[offset...]))
@@ -126,16 +158,14 @@ public final class WriteAheadLog {
         } catch {
             throw stop(after: error, cuttingBackTo: segmentLength)
         }
-        segmentLength += pending.count
-        bytesSinceSnapshot += pending.count
-        lastSequence += UInt64(pendingCount)
-        pending.removeAll(keepingCapacity: pending.capacity <= 1 << 20)
-        pendingCount = 0
+        segmentLength += sealed.bytes.count
+        lastSequence += UInt64(sealed.count)
     }
 
     /// Drop the buffered records; their sequences will be given again.
     public func discardPending() {
         pending.removeAll(keepingCapacity: pending.capacity <= 1 << 20)
+        nextSequence -= UInt64(pendingCount)
         pendingCount = 0
     }
 
@@ -231,7 +261,7 @@ public final class WriteAheadLog {
     // MARK: - Internals
 
     private func ensureWritable() throws(LogError) {
-        if let failure {
+        if let failure = stopped.withLock({ $0 }) {
             throw .unavailable(
                 reason: "an earlier write failed (\(failure)), so what is on disk is uncertain; restart to recover "
                     + "from what is durable")
@@ -240,15 +270,15 @@ public final class WriteAheadLog {
     }
 
     /// Stop the writer after `error`: cut the segment back to `length` if given (best effort, so that the failed
-    /// group cannot reappear after a crash), drop the buffer, and return the error to throw.
+    /// group cannot reappear after a crash), and return the error to throw. What is buffered stays, for the writer's
+    /// thread to drop: every later `seal`ed group fails.
     private func stop(after error: FileSystemError, cuttingBackTo length: Int?) -> LogError {
         if let length, let segmentHandle {
             // Only to shorten the file: the outcome changes nothing, since the writer stops either way.
             try? fileSystem.truncate(segmentHandle, to: length)
             try? fileSystem.synchronize(segmentHandle)
         }
-        discardPending()
-        failure = .io(error)
+        stopped.withLock { $0 = .io(error) }
         return .io(error)
     }
 
@@ -291,6 +321,14 @@ public final class WriteAheadLog {
         }
         if removed { try? fileSystem.synchronizeDirectory(directory.path) }
     }
+}
+
+/// Records sealed by `WriteAheadLog.seal()` for one `write`: framed, with their sequences.
+public struct SealedRecords: Sendable {
+    /// The framed records, exactly as they will be written.
+    let bytes: [UInt8]
+    /// How many records they are.
+    public let count: Int
 }
 
 /// A snapshot begun by `WriteAheadLog.beginSnapshot()`, to be written on any thread.

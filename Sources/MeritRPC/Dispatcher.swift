@@ -16,6 +16,9 @@ public struct Dispatcher {
     private var calls = 0
     /// The results of the group's successful calls, one after another; each entry knows its range.
     private var results = JSONWriter(capacity: 64 * 1024)
+    /// The buffers of a group already written, for the next (`reuse`).
+    private var spareEntries: [PendingResponse] = []
+    private var spareResults: [UInt8] = []
 
     /// A dispatcher for `handler`; documents nested deeper than `maximumDepth` are parse errors.
     public init(handler: any RequestHandler, maximumDepth: Int = JSONParser.defaultMaximumDepth) {
@@ -23,6 +26,9 @@ public struct Dispatcher {
         self.maximumDepth = maximumDepth
         self.compactMembers = handler.compactMembers
     }
+
+    /// The handler calls made in the current group.
+    public var pendingCalls: Int { calls }
 
     /// Whether responses are waiting for `flush`.
     public var hasPendingOutput: Bool { !entries.isEmpty || calls > 0 }
@@ -99,11 +105,51 @@ public struct Dispatcher {
 
     /// Commit the group and write its responses, then its notifications, one per line.
     public mutating func flush(into writer: inout JSONWriter) {
-        let commit = calls > 0 ? handler.commit() : .success
+        let group = seal()
+        group.write(into: &writer)
+        reuse(group)
+    }
+
+    /// End the group: the handler seals it, and its responses are taken out, to be written by
+    /// `OutgoingGroup.write(into:)` (once its changes are durable) here or on another thread, while the next
+    /// group is handled.
+    public mutating func seal() -> OutgoingGroup {
+        let sealed = calls > 0 ? handler.sealGroup() : nil
+        let group = OutgoingGroup(entries: entries, results: results.bytes, sealed: sealed)
+        entries = spareEntries
+        results.bytes = spareResults
+        if results.bytes.capacity == 0 { results.bytes.reserveCapacity(64 * 1024) }
+        spareEntries = []
+        spareResults = []
+        calls = 0
+        return group
+    }
+
+    /// Keep a written group's buffers for a later group, so that serving one group at a time allocates none.
+    public mutating func reuse(_ group: consuming OutgoingGroup) {
+        spareEntries = group.entries
+        spareEntries.removeAll(keepingCapacity: true)
+        spareResults = group.results
+        spareResults.removeAll(keepingCapacity: spareResults.capacity <= 1 << 20)
+    }
+}
+
+/// A sealed group's responses, ready to write once its changes are durable. Moved from the connection's thread to
+/// its response writer whole, never shared.
+public struct OutgoingGroup: @unchecked Sendable {
+    fileprivate var entries: [PendingResponse]
+    /// The results of the group's successful calls, one after another; each entry knows its range.
+    fileprivate var results: [UInt8]
+    fileprivate let sealed: SealedGroup?
+
+    /// Make the group's changes durable, then write its responses (in the order the requests arrived, the answers
+    /// of calls whose change was lost replaced by the error), then, if its commit succeeded, its notifications.
+    public func write(into writer: inout JSONWriter) {
+        let failure = sealed?.commit?.makeDurable()
         var insideBatch = false
         for entry in entries {
             var outcome = entry.outcome
-            if let failure = commit.failure, entry.call >= failure.firstCall {
+            if let failure, entry.call >= failure.firstCall {
                 outcome = .failure(failure.error)
             }
             if entry.opensBatch {
@@ -117,7 +163,7 @@ public struct Dispatcher {
             switch outcome {
             case .success(let range):
                 writer.writeRaw(",\"result\":")
-                results.bytes.withUnsafeBytes { writer.writeRaw(UnsafeRawBufferPointer(rebasing: $0[range])) }
+                results.withUnsafeBytes { writer.writeRaw(UnsafeRawBufferPointer(rebasing: $0[range])) }
             case .failure(let error):
                 writer.writeRaw(",\"error\":")
                 writer.write(error.json)
@@ -130,13 +176,11 @@ public struct Dispatcher {
                 writer.writeRaw("\n")
             }
         }
-        for notification in commit.notifications {
+        guard failure == nil, let sealed else { return }
+        for notification in sealed.notifications {
             writeNotification(method: notification.method, params: notification.params, to: &writer)
             writer.writeRaw("\n")
         }
-        entries.removeAll(keepingCapacity: true)
-        results.bytes.removeAll(keepingCapacity: true)
-        calls = 0
     }
 }
 

@@ -117,6 +117,7 @@ public final class Server: RequestHandler {
         }
         currentCall = call
         principal = nil
+        engine.beginRequest()
         do {
             var authenticated: Principal?
             if method.access == .authenticated { authenticated = try authenticatedPrincipal() }
@@ -207,9 +208,17 @@ public final class Server: RequestHandler {
     }
 
     public func commit() -> CommitOutcome {
-        if let failure = engine.commit() { return CommitOutcome(failure: (RPCError(failure.error), failure.firstCall)) }
-        guard let subscription else { return .success }
-        let events = engine.takeCommittedEvents()
+        let sealed = sealGroup()
+        if let failure = sealed.commit?.makeDurable() { return CommitOutcome(failure: failure) }
+        return CommitOutcome(notifications: sealed.notifications)
+    }
+
+    public var hasPendingChanges: Bool { engine.hasPendingChanges }
+
+    public func sealGroup() -> SealedGroup {
+        let commit = engine.seal().map(ServerCommit.init)
+        guard let subscription else { return SealedGroup(commit: commit) }
+        let events = engine.takeSealedEvents()
         let keyID = authenticatedKey
         let notifications: [(method: String, params: JSON)]? = engine.withState { state in
             // The session's key must still read the feed: re-authenticating with a key without events:read, or the
@@ -217,16 +226,17 @@ public final class Server: RequestHandler {
             guard let keyID, let key = state.keys[keyID], key.isActive,
                 Authorization.allows(.eventsRead, to: Principal(key: key), in: state)
             else { return nil }
-            // Written after the group's responses, so only once the events are durable.
+            // Written after the group's responses, so only once the events are durable (and never if its commit
+            // fails).
             return events.filter { subscription.contains($0.change.kind) }.map {
                 (method: "event", params: $0.json(in: state))
             }
         }
         guard let notifications else {
             self.subscription = nil
-            return .success
+            return SealedGroup(commit: commit)
         }
-        return CommitOutcome(notifications: notifications)
+        return SealedGroup(commit: commit, notifications: notifications)
     }
 
     /// The kinds of event this session receives as `event` notifications, once it has subscribed.
@@ -369,4 +379,15 @@ extension Server {
     static let compactMembers: [String] = Array(Set(allMethods.flatMap(\.compactParams))).sorted()
 
     public var compactMembers: [String] { Self.compactMembers }
+}
+
+/// A sealed group's commit as the connection sees it: the engine's, with its failure as the wire's error.
+private final class ServerCommit: GroupCommit {
+    private let group: DurableGroup
+
+    init(_ group: DurableGroup) { self.group = group }
+
+    func makeDurable() -> (error: RPCError, firstCall: Int)? {
+        group.makeDurable().map { (RPCError($0.error), $0.firstCall) }
+    }
 }

@@ -63,6 +63,27 @@ public final class InProcessSession {
         }
     }
 
+    /// Handle one line as part of the current group, without ending it.
+    public func receive(_ line: String) {
+        var bytes = Array(line.utf8)
+        bytes.withUnsafeMutableBytes { dispatcher.receive(line: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// End the current group as the connection does when it pipelines commits: its responses are written later
+    /// (`written(_:)`), and the lines received meanwhile are served on top of its changes, not yet durable.
+    public func seal() -> OutgoingGroup {
+        dispatcher.seal()
+    }
+
+    /// Make a sealed group durable and return its output lines, parsed: groups in the order they were sealed.
+    public func written(_ group: OutgoingGroup) -> [JSON] {
+        var writer = JSONWriter()
+        group.write(into: &writer)
+        return String(decoding: writer.bytes, as: UTF8.self).split(separator: "\n").compactMap {
+            try? JSONParser.parse(String($0))
+        }
+    }
+
     /// The request line for `method`.
     public func requestLine(_ method: String, _ params: JSON? = nil) -> String {
         let id = nextID

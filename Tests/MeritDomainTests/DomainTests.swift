@@ -177,6 +177,42 @@ struct ReducerTests {
         #expect(state.activeKey(secretHash: "h1") != nil)
     }
 
+    @Test("forgetting the undo of a transaction's first changes keeps them through a rollback of the later ones")
+    func forgetUndo() throws {
+        var state = State()
+        state.apply(Self.event(1, Change(.personCreated, Self.person("emp_a", email: "a@x.org"))))
+        state.beginTransaction()
+        state.apply(Self.event(2, Change(.personUpdated, Self.person("emp_a", email: "first@x.org"))))
+        state.apply(Self.event(3, Change(.personCreated, Self.person("emp_b", email: "b@x.org"))))
+        let durable = state
+        let mark = state.transactionMark()
+        state.apply(Self.event(4, Change(.personUpdated, Self.person("emp_a", email: "second@x.org"))))
+        state.apply(Self.event(5, Change(.personUpdated, Self.person("emp_b", email: "b2@x.org"))))
+        state.apply(Self.event(6, Change(.personCreated, Self.person("emp_c", email: "c@x.org"))))
+        state.forgetUndo(through: mark)
+        #expect(state.inTransaction)
+        state.rollBackTransaction()
+        #expect(state.people.rows == durable.people.rows)
+        #expect(state.people.ids == durable.people.ids)
+        #expect(state.people.indexes == durable.people.indexes)
+        #expect(state.lastEventSequence == 3)
+        #expect(state.indexesAreConsistent)
+        // Marks count from the transaction's start, so forgetting in two steps is forgetting once.
+        var twice = durable
+        twice.beginTransaction()
+        let start = twice.transactionMark()
+        twice.apply(Self.event(4, Change(.personUpdated, Self.person("emp_a", email: "second@x.org"))))
+        let middle = twice.transactionMark()
+        twice.apply(Self.event(5, Change(.personCreated, Self.person("emp_c", email: "c@x.org"))))
+        twice.forgetUndo(through: start)
+        twice.forgetUndo(through: middle)
+        twice.rollBackTransaction()
+        #expect(twice.person(email: "second@x.org") != nil)
+        #expect(twice.people.count == 2)
+        #expect(twice.lastEventSequence == 4)
+        #expect(twice.indexesAreConsistent)
+    }
+
     @Test("a committed transaction stays")
     func commit() {
         var state = State()

@@ -102,6 +102,35 @@ extension State {
     /// Whether changes are being recorded for undo.
     public var inTransaction: Bool { transaction != nil }
 
+    /// Where the transaction stands now: the changes so far, for `forgetUndo(through:)` once they are durable while
+    /// later ones may still be lost (a group whose commit is written on another thread while the next is served).
+    public func transactionMark() -> TransactionMark {
+        struct Count: TableVisitor {
+            var counts: [Int] = []
+            mutating func visit<Row: TableRow>(_ table: Table<Row>) { counts.append(table.journalMark) }
+        }
+        var count = Count()
+        visitTables(&count)
+        return TransactionMark(organization: organization, lastEventSequence: lastEventSequence, journals: count.counts)
+    }
+
+    /// The changes up to `mark` are durable: forget how to undo them. A rollback then undoes only the later ones,
+    /// back to the state as of `mark`.
+    public mutating func forgetUndo(through mark: TransactionMark) {
+        guard transaction != nil else { return }
+        transaction = (mark.organization, mark.lastEventSequence)
+        struct Forget: TableChanger {
+            let journals: [Int]
+            var index = 0
+            mutating func change<Row: TableRow>(_ table: inout Table<Row>) {
+                table.forgetUndo(before: journals[index])
+                index += 1
+            }
+        }
+        var forget = Forget(journals: mark.journals)
+        changeTables(&forget)
+    }
+
     /// The changes since `beginTransaction()` are durable: forget how to undo them.
     public mutating func commitTransaction() {
         transaction = nil
@@ -117,6 +146,14 @@ extension State {
         lastEventSequence = saved.lastEventSequence
         var rollBack = RollBack()
         changeTables(&rollBack)
+    }
+
+    /// A point in a transaction (`transactionMark()`).
+    public struct TransactionMark: Sendable {
+        let organization: Organization?
+        let lastEventSequence: Int64
+        /// Each table's number of changes so far, in `changeTables` order.
+        let journals: [Int]
     }
 
     private struct Begin: TableChanger {

@@ -61,6 +61,9 @@ public struct Table<Row: TableRow>: Sendable {
     public private(set) var revision = 0
     /// How to undo each change since `beginTransaction()`: the id and the row it replaced (`nil`: there was none).
     private var journal: [(id: ID<Row>, old: Row?)]?
+    /// How many of the transaction's first entries were forgotten (`forgetUndo(before:)`): the journal's first
+    /// entry is the transaction's entry number `journalBase`.
+    private var journalBase = 0
 
     /// An empty table.
     public init() {}
@@ -255,12 +258,25 @@ public struct Table<Row: TableRow>: Sendable {
     /// The changes are durable: forget how to undo them.
     mutating func commitTransaction() {
         journal = nil
+        journalBase = 0
     }
 
-    /// Undo every change since `beginTransaction()`, newest first.
+    /// The number of changes made in the transaction so far: a mark for `forgetUndo(before:)`.
+    var journalMark: Int { journalBase + (journal?.count ?? 0) }
+
+    /// The transaction's changes before `mark` are durable: forget how to undo them, keeping the later ones'.
+    mutating func forgetUndo(before mark: Int) {
+        let count = mark - journalBase
+        guard count > 0, journal != nil else { return }
+        journal!.removeFirst(count)
+        journalBase = mark
+    }
+
+    /// Undo every change since `beginTransaction()` (or the last `forgetUndo(before:)`), newest first.
     mutating func rollBackTransaction() {
         guard let entries = journal else { return }
         journal = nil
+        journalBase = 0
         for (id, old) in entries.reversed() {
             if let position = positions[id], let old {
                 // An update: the row it replaced goes back in its place.

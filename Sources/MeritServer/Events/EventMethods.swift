@@ -13,6 +13,8 @@ enum EventMethods {
         guard (1...100).contains(limit) else { throw DomainError.invalid("limit", "must be between 1 and 100") }
         try params.finish()
         try server.withState { state in try state.authorizeEventFeed(by: server.requestPrincipal, to: "read events") }
+        // The feed is read from the log's files: every group sealed before this one is written to them first.
+        server.engine.drain()
         let (events, hasMore) = try server.feed.events(after: after, limit: limit, kinds: kinds)
         let data = server.withState { state in events.map { $0.json(in: state) } }
         return [

@@ -11,10 +11,14 @@ import Synchronization
 /// The organization's state and the log that makes it durable: the one writer.
 ///
 /// A change goes: events are built from a validated command, appended to the log's buffer, and applied to the
-/// state inside a transaction (so that later requests of the same group see them); at the end of the group
-/// `commit()` makes them durable with one write and one fsync, and only then are responses written. If the
-/// commit fails, the transaction is rolled back, so the state in memory is exactly what is durable, and the log
-/// refuses every later change with `storage_unavailable`.
+/// state inside a transaction (so that later requests of the same group see them); at the end of the group `seal()`
+/// hands its records over as a `DurableGroup`, whose `makeDurable()` writes them with one write and one fsync, and
+/// only then are the group's responses written. `makeDurable()` may run on another thread (the connection's
+/// response writer) while this one serves the next group on top of the sealed one's changes: the state keeps how
+/// to undo every change not yet known durable, and forgets it group by group as they become durable. If a commit
+/// fails, every change after the last durable group is rolled back, so the state in memory is exactly what is
+/// durable; the groups sealed after it fail whole (their reads may have seen the lost changes), and the log refuses
+/// every later change with `storage_unavailable`. `commit()` is `seal()` and `makeDurable()` on this thread.
 final class Engine {
     /// The state, read in place. Kept behind a pointer because a stored property of a class is copied out (a
     /// retain and a release of every collection in it) even to read one of its fields. A call that takes the
@@ -54,13 +58,22 @@ final class Engine {
     private let snapshotThresholdBytes: Int
     /// The first call of the current group that changed something, for a failed commit to answer.
     private var firstChangingCall: Int?
-    /// Whether the events of each group are kept for `committedEvents` (a session subscribed to them); otherwise
-    /// the write path builds none.
+    /// Whether the events of each group are kept for `sealedEvents` (a session subscribed to them); otherwise the
+    /// write path builds none.
     var collectsEvents = false
     /// The events recorded in the current group, while `collectsEvents`.
     private var pendingEvents: [Event] = []
-    /// The events of the last group that committed, while `collectsEvents`; emptied by reading them.
-    private(set) var committedEvents: [Event] = []
+    /// The events of the group sealed last, while `collectsEvents`; emptied by reading them.
+    private var sealedEvents: [Event] = []
+    /// How far the sealed groups have been made durable, as their `makeDurable` (on whichever thread) reports it.
+    private let progress = CommitProgress()
+    /// Where the transaction stood at the end of each sealed group not yet seen durable, oldest first.
+    private var inFlight: [State.TransactionMark] = []
+    /// The number of groups seen durable (`progress.durable` as last absorbed).
+    private var absorbedDurable = 0
+    /// A commit failed and its changes, and every later one, were rolled back while a group was being served: that
+    /// group's answers may rest on them, so it fails whole.
+    private var rolledBackDuringGroup = false
     /// What recovery found when the engine opened.
     let recovery: RecoveryReport
 
@@ -145,6 +158,7 @@ final class Engine {
     /// Record `changes` as one transaction: build their events, buffer them in the log and apply them.
     /// `call` is the dispatcher's call number, so that a failed commit answers from the right call on.
     func record(_ changes: [Change], actor: Principal?, call: Int?) throws(StorageError) {
+        absorbCompletions()
         if let failure = log.failure { throw .unavailable("\(failure)") }
         guard !changes.isEmpty else { return }
         let time = now
@@ -184,45 +198,116 @@ final class Engine {
         if firstChangingCall == nil { firstChangingCall = call ?? 0 }
     }
 
-    /// The events of the last group that committed, handed over once.
-    func takeCommittedEvents() -> [Event] {
-        defer { committedEvents = [] }
-        return committedEvents
+    /// The events of the group sealed last (while `collectsEvents`), handed over once: what a subscribed session
+    /// is sent after the group's responses, if its commit succeeds.
+    func takeSealedEvents() -> [Event] {
+        defer { sealedEvents = [] }
+        return sealedEvents
     }
 
-    /// Make the group's changes durable. Returns `nil`, or the failure and the first call it takes back.
-    func commit() -> (error: StorageError, firstCall: Int)? {
-        guard log.pendingCount > 0 else { return nil }
+    /// End the current group: hand its records over for `makeDurable()`, or `nil` when nothing is to be made
+    /// durable (no change, and every earlier group known durable). Groups must be made durable in the order they
+    /// were sealed, one at a time.
+    func seal() -> DurableGroup? {
+        absorbCompletions()
         let firstCall = firstChangingCall ?? 0
         firstChangingCall = nil
-        do {
-            try log.commit()
-        } catch {
-            // A subscriber never sees an event whose change was rolled back.
-            pendingEvents = []
-            storedState.rollBackTransaction()
-            diagnostics.log(.error, "commit failed, refusing further changes: \(error)")
-            return (.unavailable("\(error)"), firstCall)
-        }
-        storedState.commitTransaction()
         if collectsEvents {
-            committedEvents += pendingEvents
+            sealedEvents = pendingEvents
             pendingEvents = []
         }
-        finishBackgroundSnapshot(waiting: false)
-        if log.bytesSinceSnapshot >= snapshotThresholdBytes && backgroundSnapshot == nil {
+        if rolledBackDuringGroup {
+            rolledBackDuringGroup = false
+            sealedEvents = []
+            return DurableGroup(failing: .unavailable("\(log.failure.map { "\($0)" } ?? "an earlier commit failed")"))
+        }
+        requestsSinceSeal = 0
+        if inFlight.isEmpty {
+            finishBackgroundSnapshot(waiting: false)
+        }
+        let records = log.seal()
+        guard records != nil || !inFlight.isEmpty else { return nil }
+        let due = records != nil && log.bytesSinceSnapshot >= snapshotThresholdBytes && backgroundSnapshot == nil
+        if due {
+            // A snapshot is of durable state only: the groups before this one are written first, and this one here.
+            progress.wait(forCompleted: sealedCount)
+            absorbCompletions()
+        }
+        inFlight.append(state.transactionMark())
+        sealedCount += 1
+        let group = DurableGroup(records: records, firstCall: firstCall, log: log, progress: progress)
+        guard due else { return group }
+        _ = group.makeDurable()
+        absorbCompletions()
+        if log.failure == nil && inFlight.isEmpty {
             do {
                 try startSnapshot()
             } catch {
                 diagnostics.log(.warning, "periodic snapshot failed (the log is intact): \(error)")
             }
         }
-        return nil
+        return group
+    }
+
+    /// Make the group's changes durable on this thread. Returns `nil`, or the failure and the first call it takes
+    /// back.
+    func commit() -> (error: StorageError, firstCall: Int)? {
+        guard let group = seal() else { return nil }
+        let failure = group.makeDurable()
+        absorbCompletions()
+        return failure
+    }
+
+    /// Wait until every sealed group has been made durable (or has failed), and take in what that changed: before
+    /// reading the log's files or its durable sequence, snapshotting, or closing.
+    func drain() {
+        progress.wait(forCompleted: sealedCount)
+        absorbCompletions()
+    }
+
+    /// Whether the current group has changed something not yet sealed.
+    var hasPendingChanges: Bool { log.pendingCount > 0 }
+
+    /// The number of groups sealed with a `DurableGroup`.
+    private var sealedCount = 0
+    /// The requests begun since the last seal.
+    private var requestsSinceSeal = 0
+
+    /// A request of the current group begins: take in what the commits written meanwhile reported, so that it reads
+    /// the state as it is durable if one failed.
+    func beginRequest() {
+        absorbCompletions()
+        requestsSinceSeal += 1
+    }
+
+    /// Take in what the sealed groups' commits reported: forget how to undo the changes of the groups now durable,
+    /// and after a failure roll back everything since the last durable group.
+    private func absorbCompletions() {
+        let (durable, failed) = progress.counts
+        if durable > absorbedDurable {
+            let newlyDurable = durable - absorbedDurable
+            storedState.forgetUndo(through: inFlight[newlyDurable - 1])
+            inFlight.removeFirst(newlyDurable)
+            absorbedDurable = durable
+            if inFlight.isEmpty && log.pendingCount == 0 { storedState.commitTransaction() }
+        }
+        guard failed, !inFlight.isEmpty || log.pendingCount > 0 || storedState.inTransaction else { return }
+        // A subscriber never sees an event whose change was rolled back.
+        pendingEvents = []
+        sealedEvents = []
+        storedState.rollBackTransaction()
+        log.discardPending()
+        inFlight.removeAll()
+        firstChangingCall = nil
+        // Requests of this group served before the rollback may have read what it undid.
+        if requestsSinceSeal > 0 { rolledBackDuringGroup = true }
+        diagnostics.log(.error, "commit failed, refusing further changes: \(log.failure.map { "\($0)" } ?? "")")
     }
 
     /// Write a snapshot of the state, so that start-up need not replay what it covers (`merit compact`): once any
     /// snapshot begun in the background is written.
     func snapshot() throws(LogError) {
+        drain()
         finishBackgroundSnapshot(waiting: true)
         let capacity = snapshotCapacity
         let size = try SnapshotCodec.encode(state, capacity: capacity) {
@@ -271,14 +356,18 @@ final class Engine {
         }
     }
 
-    /// The last durable log sequence.
-    var lastLogSequence: UInt64 { log.lastSequence }
+    /// The last durable log sequence, once every sealed group is written.
+    var lastLogSequence: UInt64 {
+        drain()
+        return log.lastSequence
+    }
 
-    /// The directory's path and the log's options, for reading its history (the event feed).
+    /// The directory's path and the log's options, for reading its history (the event feed): call `drain()` first.
     var logReader: LogReader { LogReader(directory: directory, fileSystem: fileSystem, options: options) }
 
-    /// Finish any snapshot being written, then release the directory's lock.
+    /// Finish any group being written and any snapshot, then release the directory's lock.
     func close() {
+        drain()
         finishBackgroundSnapshot(waiting: true)
         log.close()
     }
@@ -304,6 +393,89 @@ enum StorageError: Error, CustomStringConvertible {
     }
 }
 
+/// A sealed group's records (`Engine.seal()`), to make durable on any thread, in the order groups were sealed.
+final class DurableGroup: @unchecked Sendable {
+    private let records: SealedRecords?
+    private let firstCall: Int
+    /// Used only through `write`, which the log allows on another thread for sealed groups taken in turn.
+    private let log: WriteAheadLog?
+    private let progress: CommitProgress?
+    /// Set on the thread that made the group durable, and read after the hand-over that follows it.
+    private var outcome: Outcome?
+
+    typealias Outcome = (error: StorageError, firstCall: Int)?
+
+    init(records: SealedRecords?, firstCall: Int, log: WriteAheadLog, progress: CommitProgress) {
+        self.records = records
+        self.firstCall = firstCall
+        self.log = log
+        self.progress = progress
+    }
+
+    /// A group that fails whole (served while a failed commit was rolled back).
+    init(failing error: StorageError) {
+        self.records = nil
+        self.firstCall = 0
+        self.log = nil
+        self.progress = nil
+        self.outcome = .some((error, 0))
+    }
+
+    /// Write the group's records durably (once; later calls answer the same). Returns `nil`, or the failure and the
+    /// first call whose answer it takes back: every call when an earlier group failed, since this group was
+    /// served on top of that group's changes.
+    func makeDurable() -> Outcome {
+        if let outcome { return outcome }
+        let result = durable()
+        outcome = .some(result)
+        return result
+    }
+
+    private func durable() -> Outcome {
+        guard let log, let progress else { return nil }
+        defer { progress.complete() }
+        if progress.failed {
+            return (.unavailable("\(log.failure.map { "\($0)" } ?? "an earlier commit failed")"), 0)
+        }
+        if let records {
+            do {
+                try log.write(records)
+            } catch {
+                progress.fail()
+                return (.unavailable("\(error)"), firstCall)
+            }
+        }
+        progress.succeed()
+        return nil
+    }
+}
+
+/// How far the sealed groups have been made durable, shared by the thread that seals them and the one that writes.
+final class CommitProgress: Sendable {
+    private let state = Mutex<(completed: Int, durable: Int, failed: Bool)>((0, 0, false))
+    private let signal = DispatchSemaphore(value: 0)
+
+    /// How many groups were made durable (the first ones sealed, since after a failure none is), and whether a
+    /// group's commit failed.
+    var counts: (durable: Int, failed: Bool) { state.withLock { ($0.durable, $0.failed) } }
+    /// Whether a group's commit failed.
+    var failed: Bool { state.withLock { $0.failed } }
+
+    func succeed() { state.withLock { $0.durable += 1 } }
+    func fail() { state.withLock { $0.failed = true } }
+
+    /// A group is done, durable or not.
+    func complete() {
+        state.withLock { $0.completed += 1 }
+        signal.signal()
+    }
+
+    /// Wait until `count` groups are done.
+    func wait(forCompleted count: Int) {
+        while state.withLock({ $0.completed }) < count { signal.wait() }
+    }
+}
+
 /// A periodic snapshot encoded and written on another thread: its outcome, once it is known.
 private final class BackgroundSnapshot: Sendable {
     let pending: PendingSnapshot
@@ -317,6 +489,12 @@ private final class BackgroundSnapshot: Sendable {
 
     /// Encode `state` and write it (on the other thread).
     func write(_ state: State, capacity: Int) {
+        // The snapshot runs at the lowest priority, so that it takes only what serving leaves of the processors (on
+        // Linux, process 0 is the calling thread alone).
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        let priority = getpriority(which, 0)
+        setpriority(which, 0, 19)
+        defer { setpriority(which, 0, priority) }
         let outcome = Result { () throws(LogError) -> Int in
             try SnapshotCodec.encode(state, capacity: capacity) { writer throws(LogError) in
                 try writer.withBytes { bytes throws(LogError) in try pending.write(bytes) }

@@ -1,0 +1,109 @@
+import Dispatch
+import MeritJSON
+import MeritRPC
+import Synchronization
+import Testing
+
+/// A handler whose every call is a change to make durable, and whose commits wait, on the connection's response
+/// writer, until the handler has served a later request: they can only finish if the connection goes on serving
+/// while a commit is being made.
+final class SlowDurableHandler: RequestHandler {
+    /// What the handler and its commits (on the writer's thread) share.
+    final class Shared: Sendable {
+        /// The request ids served, in order, and for each commit its group and the ids served before it finished.
+        let log = Mutex<(served: [Int], commits: [(group: [Int], served: [Int])])>(([], []))
+        let served = DispatchSemaphore(value: 0)
+        /// The id of the last request: no commit waits for one after it.
+        let last: Int
+        init(last: Int) { self.last = last }
+    }
+    let shared: Shared
+
+    init(last: Int) { shared = Shared(last: last) }
+    private var pending: [Int] = []
+    let wantsExit = false
+    var failFirstCommit = false
+
+    func handle(_ request: Request, call: Int, result: inout JSONWriter) -> RPCError? {
+        let id = Int(request.id?.json.intValue ?? -1)
+        pending.append(id)
+        shared.log.withLock { $0.served.append(id) }
+        shared.served.signal()
+        result.write(.int(Int64(id)))
+        return nil
+    }
+
+    func commit() -> CommitOutcome { .success }
+
+    var hasPendingChanges: Bool { !pending.isEmpty }
+
+    func sealGroup() -> SealedGroup {
+        let group = pending
+        pending = []
+        let fails = failFirstCommit
+        failFirstCommit = false
+        return SealedGroup(commit: Commit(shared: shared, group: group, fails: fails))
+    }
+
+    final class Commit: GroupCommit {
+        let shared: Shared
+        let group: [Int]
+        let fails: Bool
+
+        init(shared: Shared, group: [Int], fails: Bool) {
+            self.shared = shared
+            self.group = group
+            self.fails = fails
+        }
+
+        func makeDurable() -> (error: RPCError, firstCall: Int)? {
+            // Wait (a while at most) for a request after this group to be served.
+            if let last = group.last, last < shared.last {
+                while !shared.log.withLock({ $0.served.contains { $0 > last } }) {
+                    if shared.served.wait(timeout: .now() + 2) == .timedOut { break }
+                }
+            }
+            shared.log.withLock { $0.commits.append((group, $0.served)) }
+            return fails ? (RPCError(.storageUnavailable, "The disk failed."), 0) : nil
+        }
+    }
+}
+
+@Suite("pipelined commits on a connection")
+struct PipelinedConnectionTests {
+    static func lines(_ ids: ClosedRange<Int>) -> String {
+        ids.map { #"{"jsonrpc":"2.0","id":\#($0),"method":"write"}"# + "\n" }.joined()
+    }
+
+    @Test("the next requests are served while a group's commit is made, and answers keep their order")
+    func overlap() throws {
+        let handler = SlowDurableHandler(last: 8)
+        let output = MemoryOutput()
+        var connection = Connection(
+            handler: handler, input: MemoryInput(Self.lines(1...8)), output: MemoryOutput.Reference(output: output))
+        try connection.run()
+        let ids = try parsed(output.lines).map { $0["result"]?.intValue }
+        #expect(ids == (1...8).map { Int64($0) })
+        let (served, commits) = handler.shared.log.withLock { ($0.served, $0.commits) }
+        #expect(served == Array(1...8))
+        // The first group was sealed once it was as long as what remained, and by the time its commit finished,
+        // requests after it had been served.
+        #expect(commits.map(\.group) == [Array(1...4), Array(5...8)])
+        #expect(commits.first.map { $0.served.count > $0.group.count } == true)
+    }
+
+    @Test("a failed commit replaces its own group's answers only, in order")
+    func failure() throws {
+        let handler = SlowDurableHandler(last: 8)
+        handler.failFirstCommit = true
+        let output = MemoryOutput()
+        var connection = Connection(
+            handler: handler, input: MemoryInput(Self.lines(1...8)), output: MemoryOutput.Reference(output: output))
+        try connection.run()
+        let responses = try parsed(output.lines)
+        #expect(responses.map { $0["id"]?.intValue } == (1...8).map { Int64($0) })
+        let failed = responses.prefix { $0["error"] != nil }.count
+        #expect(failed == 4)
+        #expect(responses.dropFirst(failed).allSatisfy { $0["result"] != nil })
+    }
+}
