@@ -41,8 +41,10 @@ public final class WriteAheadLog {
     /// The last durable (committed) sequence; 0 if nothing was ever committed.
     public private(set) var lastSequence: UInt64
     /// The error that stopped the writer, once a write or synchronization has failed (on whichever thread wrote).
-    public var failure: LogError? { stopped.withLock { $0 } }
+    public var failure: LogError? { hasStopped.load(ordering: .acquiring) ? stopped.withLock { $0 } : nil }
     private let stopped = Mutex<LogError?>(nil)
+    /// Whether `stopped` holds an error: read on every append, where taking the lock would cost more.
+    private let hasStopped = Atomic<Bool>(false)
     /// Bytes of records sealed (or replayed at start-up) since the last snapshot, for the caller's policy of when to
     /// write the next one.
     public private(set) var bytesSinceSnapshot: Int
@@ -261,7 +263,7 @@ public final class WriteAheadLog {
     // MARK: - Internals
 
     private func ensureWritable() throws(LogError) {
-        if let failure = stopped.withLock({ $0 }) {
+        if let failure {
             throw .unavailable(
                 reason: "an earlier write failed (\(failure)), so what is on disk is uncertain; restart to recover "
                     + "from what is durable")
@@ -279,6 +281,7 @@ public final class WriteAheadLog {
             try? fileSystem.synchronize(segmentHandle)
         }
         stopped.withLock { $0 = .io(error) }
+        hasStopped.store(true, ordering: .releasing)
         return .io(error)
     }
 

@@ -211,6 +211,24 @@ struct ReducerTests {
         #expect(twice.people.count == 2)
         #expect(twice.lastEventSequence == 4)
         #expect(twice.indexesAreConsistent)
+        // Many groups, each forgotten as the next is made (the forgotten entries are dropped along the way): a
+        // rollback undoes the last group alone.
+        var many = State()
+        many.beginTransaction()
+        var sequence: Int64 = 0
+        for group in 0..<30 {
+            let mark = many.transactionMark()
+            for person in 0..<10 {
+                sequence += 1
+                let id = "emp_\(group)_\(person)"
+                many.apply(Self.event(sequence, Change(.personCreated, Self.person(id, email: "\(id)@x.org"))))
+            }
+            many.forgetUndo(through: mark)
+        }
+        many.rollBackTransaction()
+        #expect(many.people.count == 290)
+        #expect(many.lastEventSequence == 290)
+        #expect(many.indexesAreConsistent)
     }
 
     @Test("a committed transaction stays")
@@ -574,6 +592,7 @@ struct OrderedIndexTests {
                 index.remove(gone)
             }
         }
+        #expect(index.chunkStartsAreConsistent)
         expected.sort()
         #expect(index.entries == expected)
         #expect(index.count == expected.count)

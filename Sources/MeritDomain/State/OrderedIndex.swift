@@ -22,6 +22,9 @@ public struct OrderedIndex<Row: Identified>: Sendable, Equatable {
 
     /// Non-empty sorted chunks, each wholly before the next.
     private var chunks: [[Entry]] = []
+    /// Each chunk's first entry, side by side: what finding an entry's chunk searches, without stepping into the
+    /// chunks themselves.
+    private var firsts: [Entry] = []
     /// The number of entries.
     public private(set) var count = 0
 
@@ -32,6 +35,7 @@ public struct OrderedIndex<Row: Identified>: Sendable, Equatable {
     public mutating func insert(_ entry: Entry) {
         guard let last = chunks.last?.last else {
             chunks = [[entry]]
+            firsts = [entry]
             count = 1
             return
         }
@@ -43,6 +47,7 @@ public struct OrderedIndex<Row: Identified>: Sendable, Equatable {
                 chunks[chunks.count - 1].append(entry)
             } else {
                 chunks.append([entry])
+                firsts.append(entry)
             }
             count += 1
             return
@@ -51,10 +56,12 @@ public struct OrderedIndex<Row: Identified>: Sendable, Equatable {
         let position = Self.partition(chunks[chunk]) { $0 < entry }
         if position < chunks[chunk].count && chunks[chunk][position] == entry { return }
         chunks[chunk].insert(entry, at: position)
+        if position == 0 { firsts[chunk] = entry }
         count += 1
         if chunks[chunk].count > Self.chunkSize {
             let upper = Array(chunks[chunk][(Self.chunkSize / 2)...])
             chunks[chunk].removeSubrange((Self.chunkSize / 2)...)
+            firsts.insert(upper[0], at: chunk + 1)
             chunks.insert(upper, at: chunk + 1)
         }
     }
@@ -67,7 +74,12 @@ public struct OrderedIndex<Row: Identified>: Sendable, Equatable {
         guard position < chunks[chunk].count && chunks[chunk][position] == entry else { return }
         chunks[chunk].remove(at: position)
         count -= 1
-        if chunks[chunk].isEmpty { chunks.remove(at: chunk) }
+        if chunks[chunk].isEmpty {
+            chunks.remove(at: chunk)
+            firsts.remove(at: chunk)
+        } else if position == 0 {
+            firsts[chunk] = chunks[chunk][0]
+        }
     }
 
     /// Call `body` with the entries after `bound` (all of them when `nil`), ascending, or before it, descending,
@@ -140,11 +152,14 @@ public struct OrderedIndex<Row: Identified>: Sendable, Equatable {
     /// Every entry, ascending (for tests).
     public var entries: [Entry] { chunks.flatMap { $0 } }
 
+    /// Whether `firsts` holds each chunk's first entry (for tests).
+    public var chunkStartsAreConsistent: Bool { firsts == chunks.map { $0[0] } }
+
     public static func == (lhs: OrderedIndex, rhs: OrderedIndex) -> Bool { lhs.entries == rhs.entries }
 
     /// The chunk an entry belongs in: the last whose first entry is at or before it (the first chunk otherwise).
     private func chunkIndex(for entry: Entry) -> Int {
-        max(0, Self.partition(chunks) { $0[0] <= entry } - 1)
+        max(0, Self.partition(firsts) { $0 <= entry } - 1)
     }
 
     /// The first position where `isBefore` stops holding (it holds for a prefix), by binary search.

@@ -61,9 +61,11 @@ public struct Table<Row: TableRow>: Sendable {
     public private(set) var revision = 0
     /// How to undo each change since `beginTransaction()`: the id and the row it replaced (`nil`: there was none).
     private var journal: [(id: ID<Row>, old: Row?)]?
-    /// How many of the transaction's first entries were forgotten (`forgetUndo(before:)`): the journal's first
-    /// entry is the transaction's entry number `journalBase`.
+    /// The transaction's entry number of the journal's first entry: entries before it were forgotten and dropped.
     private var journalBase = 0
+    /// How many of the journal's first entries are forgotten (`forgetUndo(before:)`) but not yet dropped: they are
+    /// dropped together once they are half the journal, so that forgetting costs no more than journaling.
+    private var journalForgotten = 0
 
     /// An empty table.
     public init() {}
@@ -259,6 +261,7 @@ public struct Table<Row: TableRow>: Sendable {
     mutating func commitTransaction() {
         journal = nil
         journalBase = 0
+        journalForgotten = 0
     }
 
     /// The number of changes made in the transaction so far: a mark for `forgetUndo(before:)`.
@@ -266,18 +269,23 @@ public struct Table<Row: TableRow>: Sendable {
 
     /// The transaction's changes before `mark` are durable: forget how to undo them, keeping the later ones'.
     mutating func forgetUndo(before mark: Int) {
-        let count = mark - journalBase
-        guard count > 0, journal != nil else { return }
-        journal!.removeFirst(count)
-        journalBase = mark
+        guard let count = journal?.count, mark - journalBase > journalForgotten else { return }
+        journalForgotten = mark - journalBase
+        if journalForgotten > 64 && journalForgotten * 2 > count {
+            journal!.removeFirst(journalForgotten)
+            journalBase = mark
+            journalForgotten = 0
+        }
     }
 
     /// Undo every change since `beginTransaction()` (or the last `forgetUndo(before:)`), newest first.
     mutating func rollBackTransaction() {
         guard let entries = journal else { return }
+        let forgotten = journalForgotten
         journal = nil
         journalBase = 0
-        for (id, old) in entries.reversed() {
+        journalForgotten = 0
+        for (id, old) in entries[forgotten...].reversed() {
             if let position = positions[id], let old {
                 // An update: the row it replaced goes back in its place.
                 guard let current = slots[position] else { preconditionFailure("a row's place is a hole") }

@@ -158,7 +158,6 @@ final class Engine {
     /// Record `changes` as one transaction: build their events, buffer them in the log and apply them.
     /// `call` is the dispatcher's call number, so that a failed commit answers from the right call on.
     func record(_ changes: [Change], actor: Principal?, call: Int?) throws(StorageError) {
-        absorbCompletions()
         if let failure = log.failure { throw .unavailable("\(failure)") }
         guard !changes.isEmpty else { return }
         let time = now
@@ -451,28 +450,35 @@ final class DurableGroup: @unchecked Sendable {
 }
 
 /// How far the sealed groups have been made durable, shared by the thread that seals them and the one that writes.
+/// Read before every request, so in atomics rather than behind a lock.
 final class CommitProgress: Sendable {
-    private let state = Mutex<(completed: Int, durable: Int, failed: Bool)>((0, 0, false))
+    private let durable = Atomic<Int>(0)
+    private let failedFlag = Atomic<Bool>(false)
+    private let completed = Atomic<Int>(0)
     private let signal = DispatchSemaphore(value: 0)
 
     /// How many groups were made durable (the first ones sealed, since after a failure none is), and whether a
-    /// group's commit failed.
-    var counts: (durable: Int, failed: Bool) { state.withLock { ($0.durable, $0.failed) } }
+    /// group's commit failed: the flag is read first, so that a failure is never seen without the groups made
+    /// durable before it.
+    var counts: (durable: Int, failed: Bool) {
+        let failed = failedFlag.load(ordering: .acquiring)
+        return (durable.load(ordering: .acquiring), failed)
+    }
     /// Whether a group's commit failed.
-    var failed: Bool { state.withLock { $0.failed } }
+    var failed: Bool { failedFlag.load(ordering: .acquiring) }
 
-    func succeed() { state.withLock { $0.durable += 1 } }
-    func fail() { state.withLock { $0.failed = true } }
+    func succeed() { durable.add(1, ordering: .releasing) }
+    func fail() { failedFlag.store(true, ordering: .releasing) }
 
     /// A group is done, durable or not.
     func complete() {
-        state.withLock { $0.completed += 1 }
+        completed.add(1, ordering: .releasing)
         signal.signal()
     }
 
     /// Wait until `count` groups are done.
     func wait(forCompleted count: Int) {
-        while state.withLock({ $0.completed }) < count { signal.wait() }
+        while completed.load(ordering: .acquiring) < count { signal.wait() }
     }
 }
 
