@@ -347,7 +347,7 @@ public struct PendingSnapshot: Sendable {
         let header = LogFormat.encodeSnapshotHeader(sequence: sequence, payload: payload)
         do {
             try header.withBytes { header throws(FileSystemError) in
-                try fileSystem.writeFileAtomically(path, parts: [header, payload])
+                try fileSystem.writeFileAtomically(path, parts: [header, payload], pacedBy: 2 << 20)
             }
         } catch {
             throw .io(error)

@@ -18,6 +18,24 @@ struct POSIXFileSystemTests {
         #expect(throws: FileSystemError.self) { try fileSystem.contents(of: directory.path + "/missing") }
     }
 
+    @Test("a file written paced, a chunk made durable at a time, holds exactly its parts, whatever the chunk")
+    func pacedWrite() throws {
+        let directory = TemporaryDirectory(prefix: "merit-log-paced")
+        let fileSystem = POSIXFileSystem()
+        let header = Array("header".utf8)
+        let payload = (0..<(3 << 20) + 12345).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 13) }
+        for chunk in [1 << 20, 65536, 1, Int.max] {
+            let path = directory.path + "/paced-\(chunk)"
+            try header.withUnsafeBytes { header in
+                try payload.withUnsafeBytes { payload in
+                    try fileSystem.writeFileAtomically(path, parts: [header, payload], pacedBy: chunk == 1 ? nil : chunk)
+                }
+            }
+            #expect(try fileSystem.readFile(path) == header + payload)
+            #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
+        }
+    }
+
     @Test("A second open of a locked directory fails naming our pid; after close it opens")
     func locking() throws {
         let directory = TemporaryDirectory(prefix: "merit-log-lock")
