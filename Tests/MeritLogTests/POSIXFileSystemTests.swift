@@ -28,7 +28,8 @@ struct POSIXFileSystemTests {
             let path = directory.path + "/paced-\(chunk)"
             try header.withUnsafeBytes { header in
                 try payload.withUnsafeBytes { payload in
-                    try fileSystem.writeFileAtomically(path, parts: [header, payload], pacedBy: chunk == 1 ? nil : chunk)
+                    let pace = chunk == 1 ? nil : chunk
+                    try fileSystem.writeFileAtomically(path, parts: [header, payload], pacedBy: pace)
                 }
             }
             #expect(try fileSystem.readFile(path) == header + payload)
