@@ -112,6 +112,25 @@ struct SummaryListTests {
         #expect(own["objectives"]?.arrayValue?.count == 1)
     }
 
+    @Test("every list answers the same from a snapshot, whose indexes are what indexing afresh gives")
+    func fromSnapshot() throws {
+        let (fixture, _) = try Self.populated()
+        let org = fixture.org
+        let queries: [JSONObject] = [
+            [:], ["sort": "period_end"], ["sort": "created_at"], ["sort": "-created_at"],
+            ["filter": ["status": ["draft", "shared", "archived"]]], ["filter": ["period_end": ["gte": "2025-06-30"]]],
+        ]
+        func lists() throws -> [[String]] {
+            try queries.map { Self.ids(try org.result("summaries.list", $0)) }
+        }
+        let before = try lists()
+        #expect(before.allSatisfy { !$0.isEmpty })
+        try org.session.server.compactForTesting()
+        try org.session.crashAndRestart()
+        #expect(org.session.server.stateIndexesAreConsistent)
+        #expect(try lists() == before)
+    }
+
     @Test("limit and cursor: pages of limit, a cursor of another query or made by hand is refused")
     func paging() throws {
         let (fixture, _) = try Self.populated()

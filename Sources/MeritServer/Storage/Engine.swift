@@ -513,11 +513,9 @@ private final class BackgroundSnapshot: Sendable {
 
     /// The outcome, if the snapshot has been written (with `waiting`, once it has).
     func outcome(waiting: Bool) -> Result<Int, LogError>? {
-        if waiting {
-            done.wait()
-        } else if done.wait(timeout: .now()) != .success {
-            return nil
-        }
+        // Not waiting, the outcome is read under its lock alone: a semaphore's wait with a timeout of now is a
+        // system call, and this is asked between groups.
+        if waiting { done.wait() }
         return result.withLock { $0 }
     }
 }
