@@ -193,8 +193,13 @@ private final class ResponseWriter: @unchecked Sendable {
     /// Whether every submitted group is written, so that the connection's thread may write.
     var isIdle: Bool { queued.load(ordering: .acquiring) == 0 }
 
-    /// Write `group` on the writer's thread, after those submitted before it.
+    /// The groups the writer may hold before the connection waits for it to write them: a client that sends
+    /// without reading gets its answers held back by the pipe, and this bounds what waits in memory behind them.
+    static let depth = 8
+
+    /// Write `group` on the writer's thread, after those submitted before it (once fewer than `depth` wait).
     func submit(_ group: OutgoingGroup) {
+        if queued.load(ordering: .acquiring) >= Self.depth { queue.sync {} }
         queued.add(1, ordering: .relaxed)
         queue.async {
             do throws(StreamError) {

@@ -5,8 +5,8 @@ import Synchronization
 import Testing
 
 /// A handler whose every call is a change to make durable, and whose commits wait, on the connection's response
-/// writer, until the handler has served a later request: they can only finish if the connection goes on serving
-/// while a commit is being made.
+/// writer, until the handler has served the last request: they can only finish (before a timeout) if the
+/// connection goes on serving while a commit is being made.
 final class SlowDurableHandler: RequestHandler {
     /// What the handler and its commits (on the writer's thread) share.
     final class Shared: Sendable {
@@ -57,9 +57,9 @@ final class SlowDurableHandler: RequestHandler {
         }
 
         func makeDurable() -> (error: RPCError, firstCall: Int)? {
-            // Wait (a while at most) for a request after this group to be served.
+            // Wait (a while at most) for the last request to be served.
             if let last = group.last, last < shared.last {
-                while !shared.log.withLock({ $0.served.contains { $0 > last } }) {
+                while !shared.log.withLock({ $0.served.contains(shared.last) }) {
                     if shared.served.wait(timeout: .now() + 2) == .timedOut { break }
                 }
             }
