@@ -213,11 +213,12 @@ public final class POSIXFileSystem: FileSystem, Sendable {
                 offset += count
                 written += count
                 if let chunkBytes, written - synchronized >= chunkBytes {
-                    while fdatasync(descriptor) != 0 && failure == nil {
-                        if errno != EINTR {
-                            failure = FileSystemError(operation: "fdatasync", path: temporary, errorNumber: errno)
-                        }
+                    while fdatasync(descriptor) != 0 {
+                        if errno == EINTR { continue }
+                        failure = FileSystemError(operation: "fdatasync", path: temporary, errorNumber: errno)
+                        break
                     }
+                    if failure != nil { break }
                     synchronized = written
                 }
             }

@@ -13,8 +13,9 @@ import Synchronization
 ///
 /// `commit` is `seal` then `write`, and the two may run on different threads: the writer's thread seals a group and
 /// goes on appending the next while another thread writes the sealed one (`write`, one group at a time, in the
-/// order they were sealed). Everything but `append`, `seal`, `discardPending`, `pendingCount`, `bytesSinceSnapshot`
-/// and `failure` touches the segment, and may only be called while no sealed group is being written.
+/// order they were sealed, each hand-over ordering the file system's calls, so any `FileSystem` will do).
+/// Everything but `append`, `seal`, `discardPending`, `pendingCount`, `bytesSinceSnapshot` and `failure` touches the
+/// segment, and may only be called while no sealed group is being written.
 ///
 /// Not `Sendable`: the server's single writer is its only user, and hands sealed groups to one other thread.
 public final class WriteAheadLog {

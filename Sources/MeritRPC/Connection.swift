@@ -180,8 +180,9 @@ public struct Connection<Input: ByteInput, Output: ByteOutput> {
 private final class ResponseWriter: @unchecked Sendable {
     private(set) var output: any ByteOutput
     private var writer = JSONWriter(capacity: 64 * 1024)
-    /// Why the output could not be written, if it could not; read once idle.
-    private(set) var failure: StreamError?
+    /// Why the output could not be written, if it could not (set on the writer's thread, read on the connection's).
+    var failure: StreamError? { failed.withLock { $0 } }
+    private let failed = Mutex<StreamError?>(nil)
     private let queue = DispatchQueue(label: "merit.responses")
     /// Groups submitted and not yet written.
     private let queued = Atomic<Int>(0)
@@ -205,7 +206,7 @@ private final class ResponseWriter: @unchecked Sendable {
             do throws(StreamError) {
                 try self.write(group)
             } catch {
-                self.failure = error
+                self.failed.withLock { $0 = error }
             }
             self.queued.subtract(1, ordering: .releasing)
         }

@@ -70,7 +70,9 @@ public final class InProcessSession {
     }
 
     /// End the current group as the connection does when it pipelines commits: its responses are written later
-    /// (`written(_:)`), and the lines received meanwhile are served on top of its changes, not yet durable.
+    /// (`written(_:)`), and the lines received meanwhile are served on top of its changes, not yet durable. Write
+    /// every sealed group, in order, before anything that waits for them (`send`, `events.list`, a snapshot,
+    /// `crashAndRestart`), or from another thread while it waits.
     public func seal() -> OutgoingGroup {
         dispatcher.seal()
     }

@@ -18,21 +18,23 @@ struct POSIXFileSystemTests {
         #expect(throws: FileSystemError.self) { try fileSystem.contents(of: directory.path + "/missing") }
     }
 
-    @Test("a file written paced, a chunk made durable at a time, holds exactly its parts, whatever the chunk")
+    @Test("a file written in paced chunks holds exactly its parts, chunk boundaries inside and across the parts")
     func pacedWrite() throws {
         let directory = TemporaryDirectory(prefix: "merit-log-paced")
         let fileSystem = POSIXFileSystem()
         let header = Array("header".utf8)
-        let payload = (0..<(3 << 20) + 12345).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 13) }
-        for chunk in [1 << 20, 65536, 1, Int.max] {
-            let path = directory.path + "/paced-\(chunk)"
+        let large = (0..<(3 << 20) + 12345).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 13) }
+        let cases: [(payload: [UInt8], chunk: Int?)] = [
+            (large, 1 << 20), (large, 65536), (large, nil), (Array(large.prefix(100)), 7), (Array(large.prefix(3)), 5),
+        ]
+        for (index, (payload, chunk)) in cases.enumerated() {
+            let path = directory.path + "/paced-\(index)"
             try header.withUnsafeBytes { header in
                 try payload.withUnsafeBytes { payload in
-                    let pace = chunk == 1 ? nil : chunk
-                    try fileSystem.writeFileAtomically(path, parts: [header, payload], pacedBy: pace)
+                    try fileSystem.writeFileAtomically(path, parts: [header, payload], pacedBy: chunk)
                 }
             }
-            #expect(try fileSystem.readFile(path) == header + payload)
+            #expect(try fileSystem.readFile(path) == header + payload, "case \(index)")
             #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
         }
     }

@@ -92,7 +92,7 @@ struct PipelinedConnectionTests {
         #expect(commits.first.map { $0.served.count > $0.group.count } == true)
     }
 
-    @Test("a failed commit replaces its own group's answers only, in order")
+    @Test("a failed commit replaces the answers of its own group only, in order (the engine fails later groups)")
     func failure() throws {
         let handler = SlowDurableHandler(last: 8)
         handler.failFirstCommit = true

@@ -1,4 +1,8 @@
+import Dispatch
+import MeritDomain
 import MeritJSON
+import MeritRPC
+import MeritServer
 import MeritTestSupport
 import Testing
 
@@ -105,5 +109,55 @@ struct PipelinedCommitTests {
         }
         #expect(names?.contains("Ada") == false)
         #expect(session.server.stateIndexesAreConsistent)
+    }
+
+    /// Hands a sealed group to another thread, which writes it as the connection's response writer would.
+    final class Handover: @unchecked Sendable {
+        // @unchecked: the session is used by the other thread only while the test's thread waits in `seal()`.
+        let session: InProcessSession
+        let group: OutgoingGroup
+        var output: [JSON] = []
+        init(_ session: InProcessSession, _ group: OutgoingGroup) {
+            self.session = session
+            self.group = group
+        }
+    }
+
+    @Test("a group that makes a snapshot due waits for the group in flight, and its failed commit is still undone")
+    func snapshotDueWhileInFlight() throws {
+        var configuration = ServerConfiguration(frozenClock: Timestamp(rfc3339: "2026-04-15T09:00:00Z"), seed: 1)
+        // One create stays under it; a hundred more go over, so the second group's seal takes a snapshot.
+        configuration.snapshotThresholdBytes = 8000
+        let session = try InProcessSession(configuration: configuration)
+        session.receive(Self.create(session, "Ada"))
+        let handover = Handover(session, session.seal())
+        for index in 0..<100 { session.receive(Self.create(session, "Bob\(index)")) }
+        // Ada's group syncs once; the next sync, the second group's, fails.
+        let failAt = session.fileSystem.synchronizeCount + 2
+        session.fileSystem.failSynchronize = { count in count == failAt ? 5 : nil }
+        let written = DispatchSemaphore(value: 0)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.05) {
+            handover.output = handover.session.written(handover.group)
+            written.signal()
+        }
+        // Waits in the seal for Ada's group, then makes this one durable itself, and fails.
+        let second = session.seal()
+        written.wait()
+        session.fileSystem.failSynchronize = nil
+        #expect(handover.output.first?["result"]?["name"] == "Ada")
+        let answers = session.written(second)
+        #expect(answers.count == 100)
+        #expect(answers.allSatisfy { Self.code($0) == "storage_unavailable" })
+        let names = try session.result("people.list", ["limit": 100])["data"]?.arrayValue?.compactMap {
+            $0["name"]?.stringValue
+        }
+        #expect(names?.contains("Ada") == true)
+        #expect(names?.contains { $0.hasPrefix("Bob") } == false)
+        #expect(session.server.stateIndexesAreConsistent)
+        try session.crashAndRestart()
+        let after = try session.result("people.list", ["limit": 100])["data"]?.arrayValue?.compactMap {
+            $0["name"]?.stringValue
+        }
+        #expect(after == names)
     }
 }

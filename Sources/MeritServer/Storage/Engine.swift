@@ -215,27 +215,27 @@ final class Engine {
             sealedEvents = pendingEvents
             pendingEvents = []
         }
+        requestsSinceSeal = 0
         if rolledBackDuringGroup {
             rolledBackDuringGroup = false
             sealedEvents = []
             return DurableGroup(failing: .unavailable("\(log.failure.map { "\($0)" } ?? "an earlier commit failed")"))
         }
-        requestsSinceSeal = 0
-        if inFlight.isEmpty {
+        // Only while no sealed group is being written may the log's files be touched here.
+        if progress.completed == sealedCount {
             finishBackgroundSnapshot(waiting: false)
         }
         let records = log.seal()
         guard records != nil || !inFlight.isEmpty else { return nil }
-        let due = records != nil && log.bytesSinceSnapshot >= snapshotThresholdBytes && backgroundSnapshot == nil
-        if due {
-            // A snapshot is of durable state only: the groups before this one are written first, and this one here.
-            progress.wait(forCompleted: sealedCount)
-            absorbCompletions()
-        }
+        // The group's mark goes in before anything can take in the earlier groups' outcomes: once they are durable,
+        // nothing may commit the transaction under this group's changes.
         inFlight.append(state.transactionMark())
         sealedCount += 1
         let group = DurableGroup(records: records, firstCall: firstCall, log: log, progress: progress)
+        let due = records != nil && log.bytesSinceSnapshot >= snapshotThresholdBytes && backgroundSnapshot == nil
         guard due else { return group }
+        // A snapshot is of durable state only: the groups before this one are written first, and this one here.
+        progress.wait(forCompleted: sealedCount - 1)
         _ = group.makeDurable()
         absorbCompletions()
         if log.failure == nil && inFlight.isEmpty {
@@ -337,7 +337,7 @@ final class Engine {
         }
         let job = BackgroundSnapshot(pending)
         let frozen = state
-        DispatchQueue.global(qos: .utility).async { job.write(frozen, capacity: capacity) }
+        runAtLowestPriority { job.write(frozen, capacity: capacity) }
         backgroundSnapshot = job
     }
 
@@ -389,6 +389,33 @@ enum StorageError: Error, CustomStringConvertible {
         case .unavailable(let reason): "The data directory cannot be written (\(reason)); nothing was changed."
         case .tooLarge(let bytes): "The change is too large to record (\(bytes) bytes)."
         }
+    }
+}
+
+/// Run `body` on a thread of its own at the lowest priority (nice 19), so that a periodic snapshot takes only what
+/// serving leaves of the processors. The thread ends with `body`: a thread cannot raise its priority again without
+/// privileges, so a pooled one must never be lowered. (On Linux, `setpriority` of process 0 is the calling thread's.)
+private func runAtLowestPriority(_ body: @escaping @Sendable () -> Void) {
+    final class Job: Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    let context = Unmanaged.passRetained(Job(body)).toOpaque()
+    var thread = pthread_t()
+    let started = pthread_create(
+        &thread, nil,
+        { context in
+            guard let context else { return nil }
+            let job = Unmanaged<Job>.fromOpaque(context).takeRetainedValue()
+            setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+            job.body()
+            return nil
+        }, context)
+    if started == 0 {
+        pthread_detach(thread)
+    } else {
+        Unmanaged<Job>.fromOpaque(context).release()
+        DispatchQueue.global(qos: .utility).async(execute: body)
     }
 }
 
@@ -454,7 +481,7 @@ final class DurableGroup: @unchecked Sendable {
 final class CommitProgress: Sendable {
     private let durable = Atomic<Int>(0)
     private let failedFlag = Atomic<Bool>(false)
-    private let completed = Atomic<Int>(0)
+    private let completedCount = Atomic<Int>(0)
     private let signal = DispatchSemaphore(value: 0)
 
     /// How many groups were made durable (the first ones sealed, since after a failure none is), and whether a
@@ -472,13 +499,16 @@ final class CommitProgress: Sendable {
 
     /// A group is done, durable or not.
     func complete() {
-        completed.add(1, ordering: .releasing)
+        completedCount.add(1, ordering: .releasing)
         signal.signal()
     }
 
+    /// How many groups are done, durable or not.
+    var completed: Int { completedCount.load(ordering: .acquiring) }
+
     /// Wait until `count` groups are done.
     func wait(forCompleted count: Int) {
-        while completed.load(ordering: .acquiring) < count { signal.wait() }
+        while completed < count { signal.wait() }
     }
 }
 
@@ -495,12 +525,6 @@ private final class BackgroundSnapshot: Sendable {
 
     /// Encode `state` and write it (on the other thread).
     func write(_ state: State, capacity: Int) {
-        // The snapshot runs at the lowest priority, so that it takes only what serving leaves of the processors (on
-        // Linux, process 0 is the calling thread alone).
-        let which = __priority_which_t(PRIO_PROCESS.rawValue)
-        let priority = getpriority(which, 0)
-        setpriority(which, 0, 19)
-        defer { setpriority(which, 0, priority) }
         let outcome = Result { () throws(LogError) -> Int in
             try SnapshotCodec.encode(state, capacity: capacity) { writer throws(LogError) in
                 try writer.withBytes { bytes throws(LogError) in try pending.write(bytes) }
