@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 import MeritJSON
 import MeritRPC
 import Synchronization
@@ -15,11 +16,16 @@ final class SlowDurableHandler: RequestHandler {
         let served = DispatchSemaphore(value: 0)
         /// The id of the last request: no commit waits for one after it.
         let last: Int
-        init(last: Int) { self.last = last }
+        /// How long a commit goes on after the last request is served (µs).
+        let linger: UInt32
+        init(last: Int, linger: UInt32) {
+            self.last = last
+            self.linger = linger
+        }
     }
     let shared: Shared
 
-    init(last: Int) { shared = Shared(last: last) }
+    init(last: Int, linger: UInt32 = 0) { shared = Shared(last: last, linger: linger) }
     private var pending: [Int] = []
     let wantsExit = false
     var failFirstCommit = false
@@ -62,6 +68,7 @@ final class SlowDurableHandler: RequestHandler {
                 while !shared.log.withLock({ $0.served.contains(shared.last) }) {
                     if shared.served.wait(timeout: .now() + 2) == .timedOut { break }
                 }
+                usleep(shared.linger)
             }
             shared.log.withLock { $0.commits.append((group, $0.served)) }
             return fails ? (RPCError(.storageUnavailable, "The disk failed."), 0) : nil
@@ -90,6 +97,22 @@ struct PipelinedConnectionTests {
         // requests after it had been served.
         #expect(commits.map(\.group) == [Array(1...4), Array(5...8)])
         #expect(commits.first.map { $0.served.count > $0.group.count } == true)
+    }
+
+    @Test("a lone request that comes while the writer holds a group is queued behind it, not answered first")
+    func loneRequestWaitsItsTurn() throws {
+        // The first commit lasts until 50 ms after request 5 is served; 5 comes alone in the second read.
+        let handler = SlowDurableHandler(last: 5, linger: 50_000)
+        let output = MemoryOutput()
+        let text = Self.lines(1...5)
+        let lineBytes = text.utf8.count / 5
+        var connection = Connection(
+            handler: handler, input: MemoryInput(text, chunkSize: 4 * lineBytes),
+            output: MemoryOutput.Reference(output: output))
+        try connection.run()
+        #expect(try parsed(output.lines).map { $0["result"]?.intValue } == (1...5).map { Int64($0) })
+        let commits = handler.shared.log.withLock { $0.commits.map(\.group) }
+        #expect(commits == [[1, 2], [3, 4], [5]])
     }
 
     @Test("a failed commit replaces the answers of its own group only, in order (the engine fails later groups)")
