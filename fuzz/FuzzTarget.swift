@@ -152,9 +152,8 @@ final class FuzzHandler: RequestHandler {
         return nil
     }
 
-    func commit() -> CommitOutcome {
-        guard let failCommitFromCall else { return .success }
-        return CommitOutcome(failure: (RPCError(.storageUnavailable, "The disk is full."), failCommitFromCall))
+    func sealGroup() -> SealedGroup {
+        SealedGroup(failure: failCommitFromCall.map { (RPCError(.storageUnavailable, "The disk is full."), $0) })
     }
 }
 

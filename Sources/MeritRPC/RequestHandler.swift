@@ -6,8 +6,8 @@ import MeritJSON
 /// of this group from 0, then `sealGroup` once, and writes the group's responses only after the sealed group's
 /// `GroupCommit.makeDurable()` returns. That is the group commit: a handler makes changes durable in
 /// `makeDurable` and, if that fails, withdraws the answers of the calls from the first one whose change was lost.
-/// `makeDurable` may run on the connection's response writer while `handle` serves the next group; a handler
-/// whose `sealGroup` is the default (`commit()`, at once) never sees that.
+/// `makeDurable` may run on the connection's response writer while `handle` serves the next group; a handler that
+/// commits in `sealGroup` itself (`SealedGroup(failure:)`) never sees that.
 public protocol RequestHandler: AnyObject {
     /// Answer one request; `call` numbers the calls of the current group from 0.
     ///
@@ -17,11 +17,8 @@ public protocol RequestHandler: AnyObject {
     /// error; whatever it appended is discarded.
     func handle(_ request: Request, call: Int, result: inout JSONWriter) -> RPCError?
 
-    /// Make the group's changes durable before its responses are written.
-    func commit() -> CommitOutcome
-
     /// End the group: what makes its changes durable (`nil`: nothing to do) and the notifications to write after
-    /// its responses if that succeeds. By default `commit()`, at once.
+    /// its responses if that succeeds.
     func sealGroup() -> SealedGroup
 
     /// Whether the group so far holds changes to make durable: the connection then seals it as soon as its response
@@ -39,12 +36,6 @@ public protocol RequestHandler: AnyObject {
 extension RequestHandler {
     /// None, by default.
     public var compactMembers: [String] { [] }
-
-    /// `commit()`, at once.
-    public func sealGroup() -> SealedGroup {
-        let outcome = commit()
-        return SealedGroup(commit: outcome.failure.map(CommittedGroup.init), notifications: outcome.notifications)
-    }
 
     /// None: the group is sealed once the available input is handled.
     public var hasPendingChanges: Bool { false }
@@ -69,6 +60,11 @@ public struct SealedGroup: Sendable {
         self.commit = commit
         self.notifications = notifications
     }
+
+    /// A group whose commit already ended, failing (when `failure` is given) from its `firstCall` on.
+    public init(failure: (error: RPCError, firstCall: Int)?, notifications: [(method: String, params: JSON)] = []) {
+        self.init(commit: failure.map(CommittedGroup.init), notifications: notifications)
+    }
 }
 
 /// A group whose commit already ended, with `failure`.
@@ -78,22 +74,4 @@ final class CommittedGroup: GroupCommit {
     init(_ failure: (error: RPCError, firstCall: Int)) { self.failure = failure }
 
     func makeDurable() -> (error: RPCError, firstCall: Int)? { failure }
-}
-
-/// The result of committing a group of calls.
-public struct CommitOutcome: Sendable {
-    /// When the changes could not be made durable: the error, and the first call whose answer it replaces.
-    public var failure: (error: RPCError, firstCall: Int)?
-    /// Notifications to send after the group's responses, as `(method, params)`.
-    public var notifications: [(method: String, params: JSON)]
-
-    /// A commit outcome.
-    public init(failure: (error: RPCError, firstCall: Int)? = nil, notifications: [(method: String, params: JSON)] = [])
-    {
-        self.failure = failure
-        self.notifications = notifications
-    }
-
-    /// Nothing to report.
-    public static let success = CommitOutcome()
 }

@@ -207,12 +207,6 @@ public final class Server: RequestHandler {
         return person
     }
 
-    public func commit() -> CommitOutcome {
-        let sealed = sealGroup()
-        if let failure = sealed.commit?.makeDurable() { return CommitOutcome(failure: failure) }
-        return CommitOutcome(notifications: sealed.notifications)
-    }
-
     public var hasPendingChanges: Bool { engine.hasPendingChanges }
 
     public func sealGroup() -> SealedGroup {

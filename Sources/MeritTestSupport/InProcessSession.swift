@@ -52,15 +52,8 @@ public final class InProcessSession {
 
     /// Send lines as one group (one commit) and return every output line, parsed.
     public func send(lines: [String]) -> [JSON] {
-        for line in lines {
-            var bytes = Array(line.utf8)
-            bytes.withUnsafeMutableBytes { dispatcher.receive(line: UnsafeRawBufferPointer($0)) }
-        }
-        var writer = JSONWriter()
-        dispatcher.flush(into: &writer)
-        return String(decoding: writer.bytes, as: UTF8.self).split(separator: "\n").compactMap {
-            try? JSONParser.parse(String($0))
-        }
+        for line in lines { receive(line) }
+        return written(seal())
     }
 
     /// Handle one line as part of the current group, without ending it.

@@ -341,7 +341,7 @@ struct RichTextTests {
 
     @Test("random documents of the grammar are accepted, and their JSON is the tree written member by member")
     func randomDocuments() throws {
-        var generator = SplitMix(seed: 11)
+        var generator = SplitMix64(state: 11)
         for _ in 0..<300 {
             let document = RichTextNode(
                 type: .doc,
@@ -353,8 +353,8 @@ struct RichTextTests {
         }
     }
 
-    static func block(depth: Int, using generator: inout SplitMix) -> RichTextNode {
-        let inline = { (generator: inout SplitMix) -> [RichTextNode] in
+    static func block(depth: Int, using generator: inout SplitMix64) -> RichTextNode {
+        let inline = { (generator: inout SplitMix64) -> [RichTextNode] in
             (0..<Int.random(in: 0...3, using: &generator)).map { _ in
                 let kinds = RichTextNode.Mark.Kind.allCases.filter { _ in Bool.random(using: &generator) }
                 let marks = kinds.map {
@@ -392,17 +392,5 @@ struct RichTextTests {
     }
 }
 
-/// A small seeded generator, so that random tests are reproducible.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The domain's generator, for the standard library's random APIs in tests.
+extension SplitMix64: RandomNumberGenerator {}

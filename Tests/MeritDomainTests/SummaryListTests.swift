@@ -20,10 +20,10 @@ struct SummaryListOracleTests {
         var state = State()
         var people: [String: ID<Person>] = [:]
         var sequence: Int64 = 0
-        var random: SplitMix
+        var random: SplitMix64
 
         init(seed: UInt64, summaries: Int) {
-            random = SplitMix(seed: seed)
+            random = SplitMix64(state: seed)
             apply(
                 Change(
                     .organizationCreated,

@@ -24,12 +24,9 @@ final class RecordingHandler: RequestHandler {
         return nil
     }
 
-    func commit() -> CommitOutcome {
+    func sealGroup() -> SealedGroup {
         commits += 1
-        if let first = failCommitFromCall {
-            return CommitOutcome(failure: (RPCError(.storageUnavailable, "The disk is full."), first))
-        }
-        return CommitOutcome(notifications: [])
+        return SealedGroup(failure: failCommitFromCall.map { (RPCError(.storageUnavailable, "The disk is full."), $0) })
     }
 }
 

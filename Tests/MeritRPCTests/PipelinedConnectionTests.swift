@@ -11,8 +11,11 @@ import Testing
 final class SlowDurableHandler: RequestHandler {
     /// What the handler and its commits (on the writer's thread) share.
     final class Shared: Sendable {
-        /// The request ids served, in order, and for each commit its group and the ids served before it finished.
-        let log = Mutex<(served: [Int], commits: [(group: [Int], served: [Int])])>(([], []))
+        /// The request ids served, in order, and for each commit its group, the ids served before it finished and
+        /// the answers written by then.
+        let log = Mutex<(served: [Int], commits: [(group: [Int], served: [Int], answered: Int)])>(([], []))
+        /// The answers written to the output so far (`CountingOutput`).
+        let answered = Atomic<Int>(0)
         let served = DispatchSemaphore(value: 0)
         /// The id of the last request: no commit waits for one after it.
         let last: Int
@@ -38,8 +41,6 @@ final class SlowDurableHandler: RequestHandler {
         result.write(.int(Int64(id)))
         return nil
     }
-
-    func commit() -> CommitOutcome { .success }
 
     var hasPendingChanges: Bool { !pending.isEmpty }
 
@@ -70,9 +71,21 @@ final class SlowDurableHandler: RequestHandler {
                 }
                 usleep(shared.linger)
             }
-            shared.log.withLock { $0.commits.append((group, $0.served)) }
+            let answered = shared.answered.load(ordering: .acquiring)
+            shared.log.withLock { $0.commits.append((group, $0.served, answered)) }
             return fails ? (RPCError(.storageUnavailable, "The disk failed."), 0) : nil
         }
+    }
+}
+
+/// Output to memory that counts the answer lines written, for the handler's commits to see.
+struct CountingOutput: ByteOutput {
+    let output: MemoryOutput
+    let shared: SlowDurableHandler.Shared
+
+    mutating func write(_ bytes: UnsafeRawBufferPointer) throws(StreamError) {
+        try output.write(bytes)
+        shared.answered.add(bytes.count { $0 == 0x0A }, ordering: .releasing)
     }
 }
 
@@ -87,7 +100,8 @@ struct PipelinedConnectionTests {
         let handler = SlowDurableHandler(last: 8)
         let output = MemoryOutput()
         var connection = Connection(
-            handler: handler, input: MemoryInput(Self.lines(1...8)), output: MemoryOutput.Reference(output: output))
+            handler: handler, input: MemoryInput(Self.lines(1...8)),
+            output: CountingOutput(output: output, shared: handler.shared))
         try connection.run()
         let ids = try parsed(output.lines).map { $0["result"]?.intValue }
         #expect(ids == (1...8).map { Int64($0) })
@@ -97,6 +111,9 @@ struct PipelinedConnectionTests {
         // requests after it had been served.
         #expect(commits.map(\.group) == [Array(1...4), Array(5...8)])
         #expect(commits.first.map { $0.served.count > $0.group.count } == true)
+        // A group's answers are written only after its commit: when each commit finished, exactly the answers of
+        // the groups before it were out.
+        #expect(commits.map(\.answered) == [0, 4])
     }
 
     @Test("a lone request that comes while the writer holds a group is queued behind it, not answered first")

@@ -219,7 +219,7 @@ final class Engine {
         if rolledBackDuringGroup {
             rolledBackDuringGroup = false
             sealedEvents = []
-            return DurableGroup(failing: .unavailable("\(log.failure.map { "\($0)" } ?? "an earlier commit failed")"))
+            return DurableGroup(failing: .afterFailure(of: log))
         }
         // Only while no sealed group is being written may the log's files be touched here.
         if progress.completed == sealedCount {
@@ -384,6 +384,11 @@ enum StorageError: Error, CustomStringConvertible {
     /// The change is larger than a log record may be.
     case tooLarge(bytes: Int)
 
+    /// Unavailable because an earlier commit to `log` failed.
+    static func afterFailure(of log: WriteAheadLog) -> StorageError {
+        .unavailable(log.failure.map { "\($0)" } ?? "an earlier commit failed")
+    }
+
     var description: String {
         switch self {
         case .unavailable(let reason): "The data directory cannot be written (\(reason)); nothing was changed."
@@ -460,9 +465,7 @@ final class DurableGroup: @unchecked Sendable {
     private func durable() -> Outcome {
         guard let log, let progress else { return nil }
         defer { progress.complete() }
-        if progress.failed {
-            return (.unavailable("\(log.failure.map { "\($0)" } ?? "an earlier commit failed")"), 0)
-        }
+        if progress.failed { return (.afterFailure(of: log), 0) }
         if let records {
             do {
                 try log.write(records)
