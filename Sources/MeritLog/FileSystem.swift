@@ -89,10 +89,12 @@ public protocol FileSystem: AnyObject {
     func listDirectory(_ path: String) throws(FileSystemError) -> [String]
     /// Create the directory at `path` and any missing parents; succeeds if it already exists.
     func createDirectory(_ path: String) throws(FileSystemError)
-    /// Open an existing file for appending: every write goes to its current end.
-    func openForAppending(_ path: String) throws(FileSystemError) -> FileHandleNumber
-    /// Write some of `bytes` at the end of the file; returns how many were written, which may be fewer.
-    func write(_ handle: FileHandleNumber, _ bytes: UnsafeRawBufferPointer) throws(FileSystemError) -> Int
+    /// Open an existing file for writing at chosen offsets.
+    func openForWriting(_ path: String) throws(FileSystemError) -> FileHandleNumber
+    /// Write some of `bytes` at byte `offset` of the file (`pwrite`), over what is there and past its end (a gap
+    /// before `offset` reads as zeros); returns how many were written, which may be fewer.
+    func write(_ handle: FileHandleNumber, _ bytes: UnsafeRawBufferPointer, at offset: Int) throws(FileSystemError)
+        -> Int
     /// Make everything written to the file durable (`fdatasync`).
     func synchronize(_ handle: FileHandleNumber) throws(FileSystemError)
     /// Cut the file to `length` bytes.

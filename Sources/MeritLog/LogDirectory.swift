@@ -90,21 +90,24 @@ struct LogDirectory {
         /// The header is invalid; the segment holds nothing usable.
         case header(reason: String)
         case unsupported(version: UInt32)
-        /// The record at `offset` is invalid; `validRecordFollows` tells a torn tail from damage.
-        case record(offset: Int, fault: LogFormat.RecordFault, validRecordFollows: Bool)
+        /// The record at `offset` is invalid; `validRecordFollows` tells a torn tail from damage, unless the bytes
+        /// show a write that never fully reached the disk (`lostWrite`, `LogFormat.showsLostWrite`).
+        case record(offset: Int, fault: LogFormat.RecordFault, validRecordFollows: Bool, lostWrite: Bool = false)
 
         /// The byte where the segment stops being valid.
         var offset: Int {
-            if case .record(let offset, _, _) = self { return offset }
+            if case .record(let offset, _, _, _) = self { return offset }
             return 0
         }
 
         /// Whether this is what a write cut short looks like, and so a torn tail if the segment is the newest:
-        /// a partial header, or an invalid last record with no valid record after it.
+        /// a partial header, or an invalid last record with no valid record after it, or with one after it but
+        /// blocks of zeros where the write did not reach the disk.
         var couldBeTornTail: Bool {
             switch self {
             case .partialHeader: true
-            case .record(_, let fault, let validRecordFollows): !fault.isComplete && !validRecordFollows
+            case .record(_, let fault, let validRecordFollows, let lostWrite):
+                !fault.isComplete && (!validRecordFollows || lostWrite)
             case .header, .unsupported: false
             }
         }
@@ -114,7 +117,7 @@ struct LogDirectory {
             case .partialHeader: "the segment header is incomplete"
             case .header(let reason): reason
             case .unsupported(let version): "format version \(version) is newer than this merit reads"
-            case .record(_, let fault, let follows):
+            case .record(_, let fault, let follows, _):
                 follows ? fault.reason + ", yet a valid record follows it" : fault.reason
             }
         }
@@ -127,11 +130,14 @@ struct LogDirectory {
         var lastRecordSequence: UInt64?
         /// The end of the header and the valid records before any fault.
         var validEnd = 0
+        /// The zeros after the records, laid down ahead of them (`LogOptions.preallocationBytes`): not a fault.
+        var zeroTail = 0
         var fault: SegmentFault?
     }
 
     /// Check the header and every record of a whole segment file, passing each valid record to `onRecord` in order,
-    /// until the first fault. `nameFirstSequence` is the first sequence the file's name promises.
+    /// until the first fault or the zeros after the records. `nameFirstSequence` is the first sequence the file's
+    /// name promises.
     static func scanSegment<Failure: Error>(
         _ bytes: UnsafeRawBufferPointer, nameFirstSequence: UInt64, maximumRecordBytes: Int,
         onRecord: (_ sequence: UInt64, _ type: UInt16, _ payload: UnsafeRawBufferPointer) throws(Failure) -> Void
@@ -177,6 +183,11 @@ struct LogDirectory {
                 expected += 1
                 offset = payloadStart + record.length
             case .failure(var fault):
+                if LogFormat.isZero(bytes, offset..<bytes.count) {
+                    scan.validEnd = offset
+                    scan.zeroTail = bytes.count - offset
+                    return scan
+                }
                 if case .tooLong(let length, let maximum) = fault,
                     LogFormat.isIntactOverlongRecord(bytes, at: offset)
                 {
@@ -184,7 +195,9 @@ struct LogDirectory {
                 }
                 let follows = LogFormat.findValidRecord(
                     bytes, after: offset, expected: expected, maximumRecordBytes: maximumRecordBytes)
-                scan.fault = .record(offset: offset, fault: fault, validRecordFollows: follows != nil)
+                scan.fault = .record(
+                    offset: offset, fault: fault, validRecordFollows: follows != nil,
+                    lostWrite: follows.map { LogFormat.showsLostWrite(bytes, at: offset, next: $0) } ?? false)
                 scan.validEnd = offset
                 return scan
             }
@@ -252,15 +265,17 @@ struct LogDirectory {
     }
 
     /// Cut the segment at `offset` after saving the bytes from there on in `aside/` (best effort if `saveIsRequired`
-    /// is false), and make the cut durable.
+    /// is false), and make the cut durable. The zeros that end the file are not saved: they are the stretch laid
+    /// down ahead of the records.
     func cutTail(
         of segment: SegmentFile, bytes: UnsafeRawBufferPointer, at offset: Int, saveIsRequired: Bool,
         fileSystem: any FileSystem
     ) throws(FileSystemError) -> TornTail {
         let segmentPath = path(segment.name)
-        var tail = TornTail(file: segmentPath, offset: offset, length: bytes.count - offset)
+        let end = LogFormat.endOfContent(bytes, from: offset)
+        var tail = TornTail(file: segmentPath, offset: offset, length: end - offset)
         if tail.length > 0 {
-            let torn = Array(bytes[offset...])
+            let torn = Array(bytes[offset..<end])
             do {
                 tail.savedAs = try saveAside(torn, as: "torn-\(segment.name)-\(offset).bin", fileSystem: fileSystem)
             } catch {
@@ -268,7 +283,7 @@ struct LogDirectory {
                 if saveIsRequired { throw error }
             }
         }
-        let handle = try fileSystem.openForAppending(segmentPath)
+        let handle = try fileSystem.openForWriting(segmentPath)
         defer { fileSystem.close(handle) }
         try fileSystem.truncate(handle, to: offset)
         try fileSystem.synchronize(handle)

@@ -221,6 +221,53 @@ enum LogFormat {
         return CRC32C.checksum(covered) == bytes.littleEndian(UInt32.self, at: offset)
     }
 
+    /// Whether `bytes[range]` are all zero: the stretch a log lays down ahead of its records
+    /// (`LogOptions.preallocationBytes`), or a part of a write that never reached the disk there.
+    static func isZero(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        var offset = range.lowerBound
+        while offset + 8 <= range.upperBound {
+            if bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self) != 0 { return false }
+            offset += 8
+        }
+        while offset < range.upperBound {
+            if bytes[offset] != 0 { return false }
+            offset += 1
+        }
+        return true
+    }
+
+    /// Where a tail from `offset` ends and the zeros laid down ahead of it begin: the end of the disk block holding
+    /// its last byte that is not zero (a record's own bytes may end in zeros), or the end of the file if sooner;
+    /// `offset` if there is nothing but zeros.
+    static func endOfContent(_ bytes: UnsafeRawBufferPointer, from offset: Int) -> Int {
+        var end = bytes.count
+        while end > offset && bytes[end - 1] == 0 { end -= 1 }
+        guard end > offset else { return offset }
+        return min(bytes.count, (end + diskBlockBytes - 1) / diskBlockBytes * diskBlockBytes)
+    }
+
+    /// The size of the blocks a disk writes whole or not at all: 512 bytes, the smallest, and aligned in the file.
+    static let diskBlockBytes = 512
+
+    /// Whether the invalid record at `offset` shows a write that never fully reached the disk, although a valid
+    /// record follows at `next`.
+    ///
+    /// A group is written over zeros (or past the end), so a part of it that the disk never stored reads as zeros: a
+    /// whole zeroed 512-byte block of the file between the two, or the block the bad record starts in zero from the
+    /// record on. Records after it in the same group may have been stored (a disk orders nothing before the
+    /// `fdatasync` returns), so what follows may be valid; that group was never acknowledged. Damage to records
+    /// that were acknowledged leaves other bytes, not blocks of zeros.
+    static func showsLostWrite(_ bytes: UnsafeRawBufferPointer, at offset: Int, next: Int) -> Bool {
+        let firstBlockEnd = min(next, (offset / diskBlockBytes + 1) * diskBlockBytes)
+        if isZero(bytes, offset..<firstBlockEnd) { return true }
+        var block = firstBlockEnd
+        while block + diskBlockBytes <= next {
+            if isZero(bytes, block..<(block + diskBlockBytes)) { return true }
+            block += diskBlockBytes
+        }
+        return false
+    }
+
     /// The offset of the first valid record after `offset` whose sequence could follow `expected` there, if any.
     ///
     /// Each record takes at least 20 bytes, so a record `distance` bytes past the first bad one can have a sequence

@@ -79,7 +79,8 @@ public enum LogInspector {
             if case .unsupported(let version) = fault {
                 report.damage.append(.unsupportedVersion(file: path, version: version))
             } else if index == listing.segments.count - 1 && fault.couldBeTornTail {
-                report.tornTail = TornTail(file: path, offset: fault.offset, length: bytes.count - fault.offset)
+                let end = bytes.withBytes { LogFormat.endOfContent($0, from: fault.offset) }
+                report.tornTail = TornTail(file: path, offset: fault.offset, length: end - fault.offset)
             } else {
                 report.damage.append(.damaged(file: path, offset: fault.offset, reason: fault.reason))
             }
@@ -307,7 +308,7 @@ private struct Repair {
             switch fault {
             case .partialHeader, .header, .unsupported:
                 try moveAside(fromIndex: index, because: fault.reason)
-            case .record(let offset, _, _):
+            case .record(let offset, _, _, _):
                 try moveAside(fromIndex: index + 1, because: "they follow damage in \(file.name)")
                 let tail = try bytes.withBytes { buffer throws(FileSystemError) in
                     try listing.cutTail(

@@ -132,18 +132,20 @@ public final class POSIXFileSystem: FileSystem, Sendable {
         return UInt32(status.st_mode & 0o7777)
     }
 
-    /// Open an existing file with `O_APPEND`, so that every write lands at the end even after a truncation.
-    public func openForAppending(_ path: String) throws(FileSystemError) -> FileHandleNumber {
-        let descriptor = try openRetrying(path, flags: O_WRONLY | O_APPEND | O_CLOEXEC, operation: "open")
+    /// Open an existing file for `pwrite` (without `O_APPEND`, under which Linux ignores the offset).
+    public func openForWriting(_ path: String) throws(FileSystemError) -> FileHandleNumber {
+        let descriptor = try openRetrying(path, flags: O_WRONLY | O_CLOEXEC, operation: "open")
         openPaths.withLock { $0[descriptor] = path }
         return FileHandleNumber(rawValue: descriptor)
     }
 
-    /// One `write` call, retried only when interrupted before writing anything.
-    public func write(_ handle: FileHandleNumber, _ bytes: UnsafeRawBufferPointer) throws(FileSystemError) -> Int {
+    /// One `pwrite` call, retried only when interrupted before writing anything.
+    public func write(_ handle: FileHandleNumber, _ bytes: UnsafeRawBufferPointer, at offset: Int)
+        throws(FileSystemError) -> Int
+    {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return 0 }
         while true {
-            let count = Glibc.write(handle.rawValue, base, bytes.count)
+            let count = pwrite(handle.rawValue, base, bytes.count, off_t(offset))
             if count >= 0 { return count }
             if errno == EINTR { continue }
             throw FileSystemError(operation: "write", path: path(of: handle), errorNumber: errno)

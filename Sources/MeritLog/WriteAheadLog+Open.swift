@@ -30,7 +30,7 @@ extension WriteAheadLog {
         let segmentPath = joinPath(directory, LogFormat.segmentName(firstSequence: segment.firstSequence))
         let handle: FileHandleNumber
         do {
-            handle = try fileSystem.openForAppending(segmentPath)
+            handle = try fileSystem.openForWriting(segmentPath)
         } catch {
             throw .io(error)
         }
@@ -171,6 +171,7 @@ private struct Recovery {
             report.replayedRecords += replayed
             self.replayedBytes += replayedBytes
             var length = scan.validEnd
+            var size = bytes.withBytes { $0.count }
             var generation = scan.header?.generation ?? 0
             if let fault = scan.fault {
                 if case .unsupported(let version) = fault { throw .unsupportedVersion(file: path, version: version) }
@@ -186,12 +187,14 @@ private struct Recovery {
                                 of: file, bytes: buffer, generation: generation, fileSystem: fileSystem)
                         }
                         length = LogFormat.segmentHeaderBytes
+                        size = length
                     } else {
                         report.tornTail = try bytes.withBytes { buffer throws(FileSystemError) in
                             try listing.cutTail(
                                 of: file, bytes: buffer, at: fault.offset, saveIsRequired: false, fileSystem: fileSystem
                             )
                         }
+                        size = fault.offset
                     }
                 } catch {
                     throw .io(error)
@@ -206,7 +209,8 @@ private struct Recovery {
             }
             if isNewest {
                 newest = WriteAheadLog.OpenSegment(
-                    firstSequence: file.firstSequence, generation: generation, length: length, nextSequence: expected)
+                    firstSequence: file.firstSequence, generation: generation, length: length, size: size,
+                    nextSequence: expected)
             }
         }
         // The loop always reaches the newest segment, which sets `newest`.
@@ -227,6 +231,6 @@ private struct Recovery {
         }
         return WriteAheadLog.OpenSegment(
             firstSequence: firstSequence, generation: generation, length: LogFormat.segmentHeaderBytes,
-            nextSequence: firstSequence)
+            size: LogFormat.segmentHeaderBytes, nextSequence: firstSequence)
     }
 }

@@ -29,8 +29,12 @@ public final class WriteAheadLog {
     private var segmentPath: String
     private var segmentFirstSequence: UInt64
     private var segmentGeneration: UInt64
-    /// The segment's durable length: where a failed commit cuts it back to.
+    /// The segment's durable length: where the next group is written, and where a failed commit cuts it back to.
     private var segmentLength: Int
+    /// The segment file's size: its records, then the zeros laid down ahead of them (`LogOptions.preallocationBytes`).
+    private var segmentSize: Int
+    /// Zeros to lay down ahead of the records; allocated at the first commit that needs them.
+    private var zeros: [UInt8] = []
 
     /// Framed records waiting for `seal`, in exactly the bytes that will be written.
     private var pending: [UInt8] = []
@@ -65,6 +69,7 @@ public final class WriteAheadLog {
         self.segmentFirstSequence = segment.firstSequence
         self.segmentGeneration = segment.generation
         self.segmentLength = segment.length
+        self.segmentSize = max(segment.length, segment.size)
         self.lastSequence = lastSequence
         self.nextSequence = lastSequence + 1
         self.bytesSinceSnapshot = bytesSinceSnapshot
@@ -75,6 +80,8 @@ public final class WriteAheadLog {
         var firstSequence: UInt64
         var generation: UInt64
         var length: Int
+        /// Its file's size: `length`, then zeros laid down ahead of the records.
+        var size: Int
         /// The sequence its next record must have.
         var nextSequence: UInt64
     }
@@ -131,7 +138,10 @@ public final class WriteAheadLog {
 
     /// Write a sealed group with one sequence of write calls and make it durable with one synchronization.
     ///
-    /// Rolls to a new segment first when the current one has reached `maximumSegmentBytes`. On any failure the
+    /// The group goes where the segment's records end, over the zeros laid down there if the segment has them; one
+    /// that reaches past them lays down the next `LogOptions.preallocationBytes` after itself in the same write
+    /// sequence, made durable by the same synchronization. Rolls to a new segment first when the current one has
+    /// reached `maximumSegmentBytes`. On any failure the
     /// segment is cut back (best effort) to its length before this group, the log refuses every later change
     /// (this group's successors included), and the error is thrown as `.io`.
     public func write(_ sealed: SealedRecords) throws(LogError) {
@@ -145,24 +155,46 @@ public final class WriteAheadLog {
         }
         // Only `close()` clears the handle, and `ensureWritable` has refused a closed log.
         guard let handle = segmentHandle else { return }
+        let end = segmentLength + sealed.bytes.count
         do throws(FileSystemError) {
             try sealed.bytes.withBytes { buffer throws(FileSystemError) in
-                var offset = 0
-                while offset < buffer.count {
-                    let written = try fileSystem.write(handle, UnsafeRawBufferPointer(rebasing: buffer[offset...]))
-                    // A write that makes no progress would loop forever; no file system does it but a full one.
-                    guard written > 0 else {
-                        throw FileSystemError(operation: "write", path: segmentPath, errorNumber: ENOSPC)
+                try writeAll(buffer, at: segmentLength, to: handle)
+            }
+            if end > segmentSize {
+                // Past the zeros: lay down the next stretch, but not beyond the size at which the segment rolls.
+                let target = min(end + options.preallocationBytes, max(end, options.maximumSegmentBytes))
+                if target > end {
+                    if zeros.count < options.preallocationBytes {
+                        zeros = [UInt8](repeating: 0, count: options.preallocationBytes)
                     }
-                    offset += written
+                    try zeros.withBytes { zeros throws(FileSystemError) in
+                        try writeAll(UnsafeRawBufferPointer(rebasing: zeros[..<(target - end)]), at: end, to: handle)
+                    }
                 }
+                segmentSize = target
             }
             try fileSystem.synchronize(handle)
         } catch {
             throw stop(after: error, cuttingBackTo: segmentLength)
         }
-        segmentLength += sealed.bytes.count
+        segmentLength = end
         lastSequence += UInt64(sealed.count)
+    }
+
+    /// Write all of `buffer` at `offset` of the segment, in as many calls as the file system needs.
+    private func writeAll(_ buffer: UnsafeRawBufferPointer, at offset: Int, to handle: FileHandleNumber)
+        throws(FileSystemError)
+    {
+        var written = 0
+        while written < buffer.count {
+            let count = try fileSystem.write(
+                handle, UnsafeRawBufferPointer(rebasing: buffer[written...]), at: offset + written)
+            // A write that makes no progress would loop forever; no file system does it but a full one.
+            guard count > 0 else {
+                throw FileSystemError(operation: "write", path: segmentPath, errorNumber: ENOSPC)
+            }
+            written += count
+        }
     }
 
     /// Drop the buffered records; their sequences will be given again.
@@ -293,13 +325,14 @@ public final class WriteAheadLog {
         let header = LogFormat.SegmentHeader(generation: segmentGeneration + 1, firstSequence: first)
         let path = directory.path(LogFormat.segmentName(firstSequence: first))
         try fileSystem.writeFileAtomically(path, LogFormat.encodeSegmentHeader(header))
-        let handle = try fileSystem.openForAppending(path)
+        let handle = try fileSystem.openForWriting(path)
         if let segmentHandle { fileSystem.close(segmentHandle) }
         segmentHandle = handle
         segmentPath = path
         segmentFirstSequence = first
         segmentGeneration = header.generation
         segmentLength = LogFormat.segmentHeaderBytes
+        segmentSize = LogFormat.segmentHeaderBytes
     }
 
     /// Delete snapshots older than the two newest up to `newestSnapshot`, and segments whose records all lie at or

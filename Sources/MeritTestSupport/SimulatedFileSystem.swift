@@ -62,15 +62,18 @@ public final class SimulatedFileSystem: FileSystem {
     /// to their last synchronized state, every handle becomes invalid, and every lock is released.
     ///
     /// `keepingUnsynchronizedBytes` models a write that partly reached the disk before the power failed: of the bytes
-    /// appended to a file since it was last synchronized, up to that many survive (a torn tail).
+    /// changed in a file since it was last synchronized, up to that many survive from the first one changed on (a
+    /// torn tail, whether the write went past the end or over zeros laid down before it).
     public func crash(keepingUnsynchronizedBytes kept: Int = 0) {
         entries = durableEntries
         for (number, inode) in inodes {
             var survivor = inode.durable
-            if kept > 0 && inode.current.count > inode.durable.count
-                && inode.current.starts(with: inode.durable)
-            {
-                survivor += inode.current[inode.durable.count..<min(inode.current.count, inode.durable.count + kept)]
+            let common = min(inode.current.count, inode.durable.count)
+            let changed = (0..<common).first { inode.current[$0] != inode.durable[$0] } ?? common
+            if kept > 0 && changed < inode.current.count {
+                let end = min(inode.current.count, changed + kept)
+                if survivor.count < end { survivor += [UInt8](repeating: 0, count: end - survivor.count) }
+                survivor.replaceSubrange(changed..<end, with: inode.current[changed..<end])
             }
             inodes[number]?.current = survivor
             inodes[number]?.durable = survivor
@@ -155,15 +158,18 @@ public final class SimulatedFileSystem: FileSystem {
     }
 
     /// A new handle on the existing file's inode.
-    public func openForAppending(_ path: String) throws(FileSystemError) -> FileHandleNumber {
+    public func openForWriting(_ path: String) throws(FileSystemError) -> FileHandleNumber {
         guard let number = entries[path] else {
             throw FileSystemError(operation: "open", path: path, errorNumber: ENOENT)
         }
         return makeHandle(inode: number, path: path)
     }
 
-    /// Append to the inode's current contents, unless `failWrite` injects a fault.
-    public func write(_ handle: FileHandleNumber, _ bytes: UnsafeRawBufferPointer) throws(FileSystemError) -> Int {
+    /// Write over and past the end of the inode's current contents at `offset` (a gap before it filled with zeros),
+    /// unless `failWrite` injects a fault.
+    public func write(_ handle: FileHandleNumber, _ bytes: UnsafeRawBufferPointer, at offset: Int)
+        throws(FileSystemError) -> Int
+    {
         let (number, path) = try openFile(handle, operation: "write")
         writeCount += 1
         var count = bytes.count
@@ -175,7 +181,14 @@ public final class SimulatedFileSystem: FileSystem {
         case nil:
             break
         }
-        inodes[number]?.current.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[..<count]))
+        guard offset >= 0 else { throw FileSystemError(operation: "pwrite", path: path, errorNumber: EINVAL) }
+        guard var inode = inodes[number] else { return count }
+        if inode.current.count < offset + count {
+            inode.current += [UInt8](repeating: 0, count: offset + count - inode.current.count)
+        }
+        inode.current.replaceSubrange(
+            offset..<(offset + count), with: UnsafeRawBufferPointer(rebasing: bytes[..<count]))
+        inodes[number] = inode
         return count
     }
 
@@ -222,7 +235,7 @@ public final class SimulatedFileSystem: FileSystem {
             var offset = 0
             while offset < bytes.count {
                 let count = try bytes.withBytes { buffer throws(FileSystemError) in
-                    try write(handle, UnsafeRawBufferPointer(rebasing: buffer[offset...]))
+                    try write(handle, UnsafeRawBufferPointer(rebasing: buffer[offset...]), at: offset)
                 }
                 if count == 0 { throw FileSystemError(operation: "write", path: temporary, errorNumber: EIO) }
                 offset += count

@@ -16,11 +16,21 @@ enum StorageBenchmark {
     final class RawAppender {
         let path: String
         let descriptor: Int32
+        /// A second file, laid down in zeros and made durable first, that `overwrites` writes over: what merit's log
+        /// does, for comparison (the target is stated against appends).
+        let zeroedPath: String
+        let zeroed: Int32
+        var zeroedOffset = 0
         let record = [UInt8](repeating: 0x61, count: 256)
 
         init(directory: URL) {
             path = directory.appendingPathComponent("raw-append.bin").path
             descriptor = open(path, O_CREAT | O_WRONLY | O_APPEND, 0o644)
+            zeroedPath = directory.appendingPathComponent("raw-zeroed.bin").path
+            zeroed = open(zeroedPath, O_CREAT | O_WRONLY, 0o644)
+            let zeros = [UInt8](repeating: 0, count: 4 << 20)
+            _ = zeros.withUnsafeBytes { write(zeroed, $0.baseAddress, $0.count) }
+            fdatasync(zeroed)
         }
 
         /// The times of `count` appends.
@@ -33,9 +43,22 @@ enum StorageBenchmark {
             }
         }
 
+        /// The times of `count` writes over the zeros of the second file, one after another.
+        func overwrites(_ count: Int) -> [UInt64] {
+            (0..<count).map { _ in
+                let start = now()
+                _ = record.withUnsafeBytes { pwrite(zeroed, $0.baseAddress, $0.count, off_t(zeroedOffset)) }
+                fdatasync(zeroed)
+                zeroedOffset = (zeroedOffset + record.count) % (4 << 20)
+                return now() - start
+            }
+        }
+
         deinit {
             close(descriptor)
             unlink(path)
+            close(zeroed)
+            unlink(zeroedPath)
         }
     }
 
@@ -74,14 +97,16 @@ enum StorageBenchmark {
     /// formatting lines.
     static func durableWrites(
         _ child: TransportBenchmark.Child, root: URL, lineBytes: Int, request: (Int) -> [UInt8]
-    ) -> (raw: [UInt64], singles: [UInt64], rate: Double) {
+    ) -> (raw: [UInt64], overwrites: [UInt64], singles: [UInt64], rate: Double) {
         let appender = RawAppender(directory: root)
         _ = appender.appends(200)
         _ = TransportBenchmark.oneAtATime(child, count: 0, warmUp: 200, request: request)
         var raw: [UInt64] = []
+        var overwrites: [UInt64] = []
         var singles: [UInt64] = []
         for round in 0..<10 {
             raw += appender.appends(300)
+            overwrites += appender.overwrites(300)
             singles += TransportBenchmark.oneAtATime(child, count: 300, warmUp: 0) { request(200 + round * 300 + $0) }
         }
         let total = 200_000
@@ -107,7 +132,16 @@ enum StorageBenchmark {
         }
         let rate = Double(total) / (Double(now() - start) / 1e9)
         child.finish()
-        return (raw, singles, rate)
+        return (raw, overwrites, singles, rate)
+    }
+
+    /// The raw write over zeros, as merit's log writes, against merit one at a time: for information, since the
+    /// target is stated against appends.
+    static func overwriteRow(_ overwrites: [UInt64], merit: UInt64) -> Row {
+        let median = percentile(overwrites, 0.5)
+        return Row(
+            name: "raw 256-byte write over zeros + fdatasync, p50", value: microseconds(median),
+            note: String(format: "merit p50 / this: %.2f×", Double(merit) / Double(median)))
     }
 
     /// Durable `people.create` one at a time and with 64 in flight, against raw appends.
@@ -116,7 +150,8 @@ enum StorageBenchmark {
         let key = try initialize(data, merit: merit)
         setenv("MERIT_API_KEY", key, 1)
         let child = try TransportBenchmark.Child(merit, ["serve", "--data", data.path])
-        let (raw, singles, pipelinedRate) = durableWrites(child, root: root, lineBytes: 140, request: createLine)
+        let (raw, overwrites, singles, pipelinedRate) = durableWrites(
+            child, root: root, lineBytes: 140, request: createLine)
         unsetenv("MERIT_API_KEY")
 
         let rawMedian = percentile(raw, 0.5)
@@ -132,6 +167,7 @@ enum StorageBenchmark {
                 Row(
                     name: "merit p50 / raw p50", value: String(format: "%.2f×", ratio),
                     note: "target ≤ 1.5×  \(verdict(ratio <= 1.5))"),
+                overwriteRow(overwrites, merit: meritMedian),
                 Row(
                     name: "merit, 64 in flight", value: "\(grouped(pipelinedRate)) /s",
                     note: "target ≥ 50 000 /s  \(verdict(pipelinedRate >= 50_000))"),

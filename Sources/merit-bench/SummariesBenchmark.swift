@@ -158,7 +158,9 @@ enum SummariesBenchmark {
     }
 
     /// The rows of the durable writes: one at a time against raw appends, and 64 in flight, with their targets.
-    private static func durableRows(_ durable: (raw: UInt64, merit: UInt64, meritP99: UInt64, rate: Double)) -> [Row] {
+    private static func durableRows(
+        _ durable: (raw: UInt64, overwrites: [UInt64], merit: UInt64, meritP99: UInt64, rate: Double)
+    ) -> [Row] {
         let ratio = Double(durable.merit) / Double(durable.raw)
         return [
             Row(name: "raw 256-byte append + fdatasync, p50", value: microseconds(durable.raw)),
@@ -168,6 +170,7 @@ enum SummariesBenchmark {
             Row(
                 name: "merit p50 / raw p50", value: String(format: "%.2f×", ratio),
                 note: "target ≤ 1.5×  \(verdict(ratio <= 1.5))"),
+            StorageBenchmark.overwriteRow(durable.overwrites, merit: durable.merit),
             Row(
                 name: "durable summaries.create, 64 in flight", value: "\(grouped(durable.rate)) /s",
                 note: "target ≥ 53 000 /s (10× SQLite, synchronous=FULL)  \(verdict(durable.rate >= 53_000))"),
@@ -177,8 +180,9 @@ enum SummariesBenchmark {
     /// Durable `summaries.create` through a spawned `merit serve`, in a fresh organization of a manager and eight
     /// reports: one at a time, in ten rounds alternating with raw appends (the disk's speed drifts), then with 64 in
     /// flight, the request lines made before the clock starts.
-    static func writes(root: URL, merit: String) throws -> (raw: UInt64, merit: UInt64, meritP99: UInt64, rate: Double)
-    {
+    static func writes(
+        root: URL, merit: String
+    ) throws -> (raw: UInt64, overwrites: [UInt64], merit: UInt64, meritP99: UInt64, rate: Double) {
         let data = root.appendingPathComponent("writes")
         let key = try StorageBenchmark.initialize(data, merit: merit)
         let setup = try InProcessServer(
@@ -216,9 +220,9 @@ enum SummariesBenchmark {
         setenv("MERIT_API_KEY", key, 1)
         defer { unsetenv("MERIT_API_KEY") }
         let child = try TransportBenchmark.Child(merit, ["serve", "--data", data.path])
-        let (raw, singles, rate) = StorageBenchmark.durableWrites(
+        let (raw, overwrites, singles, rate) = StorageBenchmark.durableWrites(
             child, root: root, lineBytes: 1200, request: createLine)
-        return (percentile(raw, 0.5), percentile(singles, 0.5), percentile(singles, 0.99), rate)
+        return (percentile(raw, 0.5), overwrites, percentile(singles, 0.5), percentile(singles, 0.99), rate)
     }
 
     /// The number of days from 1970-01-01 to the given date (proleptic Gregorian).

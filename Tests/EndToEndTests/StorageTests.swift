@@ -151,8 +151,11 @@ struct StorageTests {
         let name = try #require(try Self.segments(data).last)
         let path = data.path + "/" + name
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        // Flip a byte in the middle of the file: inside a record that valid records follow.
-        let offset = bytes.count / 2
+        // Flip a byte in the middle of the records (the file ends in zeros laid down ahead of them): inside a record
+        // that valid records follow.
+        let recordsEnd = (bytes.lastIndex { $0 != 0 } ?? 0) + 1
+        #expect(recordsEnd < bytes.count, "the segment has zeros laid down ahead of its records")
+        let offset = recordsEnd / 2
         bytes[offset] ^= 0x40
         try bytes.write(to: URL(fileURLWithPath: path))
 

@@ -38,17 +38,28 @@ struct FramingTests {
         let writes = fileSystem.writeCount
         let synchronizations = fileSystem.synchronizeCount
         try recovered.log.commit()
-        // One write call for the whole group (the simulation never writes short unless told to) and one fdatasync.
-        #expect(fileSystem.writeCount == writes + 1)
+        // One write call for the whole group (the simulation never writes short unless told to), one for the zeros
+        // laid down after it, since it reached past the end of the file, and one fdatasync.
+        #expect(fileSystem.writeCount == writes + 2)
         #expect(fileSystem.synchronizeCount == synchronizations + 1)
+        let segment = try fileSystem.readFile(segmentPath(1))
+        let recordsEnd = LogFormat.segmentHeaderBytes + sizes.reduce(0) { $0 + LogFormat.recordHeaderBytes + $1 }
+        #expect(segment.count == recordsEnd + LogOptions().preallocationBytes)
+        // The next group goes over those zeros: one write, one fdatasync.
+        _ = try recovered.log.append(expectedRecord(UInt64(sizes.count + 1), size: 10))
+        try recovered.log.commit()
+        #expect(fileSystem.writeCount == writes + 3)
+        #expect(try fileSystem.readFile(segmentPath(1)).count == segment.count)
+        written.append(expectedRecord(UInt64(sizes.count + 1), size: 10))
         #expect(recovered.log.pendingCount == 0)
-        #expect(recovered.log.lastSequence == UInt64(sizes.count))
+        #expect(recovered.log.lastSequence == UInt64(sizes.count + 1))
         recovered.log.close()
 
         let reopened = try openLog(fileSystem)
         defer { reopened.log.close() }
         #expect(reopened.records == written)
-        #expect(reopened.records.map(\.sequence) == Array(1...UInt64(sizes.count)))
+        #expect(reopened.records.map(\.sequence) == Array(1...UInt64(sizes.count + 1)))
+        #expect(reopened.report.tornTail == nil, "the zeros after the records are no torn tail")
     }
 
     @Test("Appending after a reopen continues the sequence")

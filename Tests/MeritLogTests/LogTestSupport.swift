@@ -121,9 +121,14 @@ func recordOffsets(_ segment: [UInt8]) -> [Int] {
 }
 
 /// A simulated file system holding a log of records with `sizes`, all committed in one segment, and the log closed.
-func simulatedLog(sizes: [Int]) throws -> (fileSystem: SimulatedFileSystem, records: [StoredRecord]) {
+///
+/// The segment is append-only by default (no zeros laid down ahead, `LogOptions.preallocationBytes` 0), so that the
+/// fixtures built from it end where its last record does; `PreallocationTests` covers segments with zeros ahead.
+func simulatedLog(
+    sizes: [Int], options: LogOptions = LogOptions(preallocationBytes: 0)
+) throws -> (fileSystem: SimulatedFileSystem, records: [StoredRecord]) {
     let fileSystem = SimulatedFileSystem()
-    let recovered = try openLog(fileSystem)
+    let recovered = try openLog(fileSystem, options: options)
     let records = try recovered.log.commitRecords(sizes: sizes)
     recovered.log.close()
     return (fileSystem, records)

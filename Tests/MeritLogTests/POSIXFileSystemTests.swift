@@ -121,7 +121,7 @@ struct POSIXFileSystemTests {
         #expect(error.description == "fdatasync log-00000000000000000001.seg: No space left on device")
     }
 
-    @Test("Atomic writes, appends, truncation and listing behave as the protocol says")
+    @Test("Atomic writes, positional writes, truncation and listing behave as the protocol says")
     func primitives() throws {
         let directory = TemporaryDirectory(prefix: "merit-log-fs")
         let fileSystem = POSIXFileSystem()
@@ -130,14 +130,17 @@ struct POSIXFileSystemTests {
         #expect(try fileSystem.readFile(path) == [1, 2, 3])
         try fileSystem.writeFileAtomically(path, [4, 5])
         #expect(try fileSystem.readFile(path) == [4, 5])
-        let handle = try fileSystem.openForAppending(path)
-        let written = try [UInt8]([6, 7, 8]).withUnsafeBytes { try fileSystem.write(handle, $0) }
+        let handle = try fileSystem.openForWriting(path)
+        let written = try [UInt8]([6, 7, 8]).withUnsafeBytes { try fileSystem.write(handle, $0, at: 2) }
         #expect(written == 3)
         try fileSystem.synchronize(handle)
         try fileSystem.truncate(handle, to: 1)
-        _ = try [UInt8]([9]).withUnsafeBytes { try fileSystem.write(handle, $0) }
+        _ = try [UInt8]([9]).withUnsafeBytes { try fileSystem.write(handle, $0, at: 1) }
+        _ = try [UInt8]([3]).withUnsafeBytes { try fileSystem.write(handle, $0, at: 0) }
+        _ = try [UInt8]([5]).withUnsafeBytes { try fileSystem.write(handle, $0, at: 4) }
         fileSystem.close(handle)
-        #expect(try fileSystem.readFile(path) == [4, 9], "O_APPEND writes land at the end after a truncation")
+        #expect(
+            try fileSystem.readFile(path) == [3, 9, 0, 0, 5], "writes land where they are told, a gap reads as zeros")
         try fileSystem.createDirectory(directory.path("a/b"))
         #expect(Set(try fileSystem.listDirectory(directory.path)) == ["file", "a"])
         try fileSystem.rename(path, directory.path("a/b/moved"))
@@ -150,13 +153,14 @@ struct POSIXFileSystemTests {
     @Test("Verification of a directory on disk changes nothing")
     func verifyChangesNothingOnDisk() throws {
         let directory = TemporaryDirectory(prefix: "merit-log-verify")
-        let recovered = try openLog(POSIXFileSystem(), directory: directory.path)
+        let recovered = try openLog(
+            POSIXFileSystem(), directory: directory.path, options: LogOptions(preallocationBytes: 0))
         _ = try recovered.log.commitRecords(sizes: [10, 20])
         recovered.log.close()
         let path = segmentPath(1, directory: directory.path)
         let handle = try #require(FileHandle(forWritingAtPath: path))
         handle.seekToEndOfFile()
-        handle.write(Data(repeating: 0, count: 100))
+        handle.write(Data(repeating: 0x5A, count: 100))
         try handle.close()
 
         let before = try Self.snapshotOfTree(directory.path)

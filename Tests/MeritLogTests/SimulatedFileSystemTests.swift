@@ -13,17 +13,38 @@ struct SimulatedFileSystemTests {
     func contents() throws {
         let fileSystem = SimulatedFileSystem()
         fileSystem.setContents("/d/file", [1])
-        let handle = try fileSystem.openForAppending("/d/file")
-        _ = try [UInt8]([2, 3]).withUnsafeBytes { try fileSystem.write(handle, $0) }
+        let handle = try fileSystem.openForWriting("/d/file")
+        _ = try [UInt8]([2, 3]).withUnsafeBytes { try fileSystem.write(handle, $0, at: 1) }
         try fileSystem.synchronize(handle)
-        _ = try [UInt8]([4]).withUnsafeBytes { try fileSystem.write(handle, $0) }
+        _ = try [UInt8]([4]).withUnsafeBytes { try fileSystem.write(handle, $0, at: 3) }
         #expect(try fileSystem.readFile("/d/file") == [1, 2, 3, 4])
         #expect(fileSystem.durableContents("/d/file") == [1, 2, 3])
         fileSystem.crash()
         #expect(try fileSystem.readFile("/d/file") == [1, 2, 3])
         #expect(throws: FileSystemError.self) {
-            _ = try [UInt8]([5]).withUnsafeBytes { try fileSystem.write(handle, $0) }
+            _ = try [UInt8]([5]).withUnsafeBytes { try fileSystem.write(handle, $0, at: 3) }
         }
+    }
+
+    @Test("Positional writes go over the contents and past the end, and a crash keeps what it is told to of them")
+    func positionalWrites() throws {
+        let fileSystem = SimulatedFileSystem()
+        fileSystem.setContents("/d/file", [1, 0, 0, 0, 0, 0])
+        let handle = try fileSystem.openForWriting("/d/file")
+        _ = try [UInt8]([7, 8]).withUnsafeBytes { try fileSystem.write(handle, $0, at: 9) }
+        #expect(try fileSystem.readFile("/d/file") == [1, 0, 0, 0, 0, 0, 0, 0, 0, 7, 8], "a gap reads as zeros")
+        try fileSystem.truncate(handle, to: 6)
+        try fileSystem.synchronize(handle)
+        _ = try [UInt8]([2, 3, 4, 5, 6, 7, 8]).withUnsafeBytes { try fileSystem.write(handle, $0, at: 1) }
+        #expect(try fileSystem.readFile("/d/file") == [1, 2, 3, 4, 5, 6, 7, 8])
+        fileSystem.crash(keepingUnsynchronizedBytes: 3)
+        #expect(
+            try fileSystem.readFile("/d/file") == [1, 2, 3, 4, 0, 0],
+            "the first three bytes changed survive, over the zeros, and the file keeps its durable size")
+        let again = try fileSystem.openForWriting("/d/file")
+        _ = try [UInt8]([9, 9, 9, 9, 9, 9]).withUnsafeBytes { try fileSystem.write(again, $0, at: 4) }
+        fileSystem.crash(keepingUnsynchronizedBytes: 4)
+        #expect(try fileSystem.readFile("/d/file") == [1, 2, 3, 4, 9, 9, 9, 9], "and past the end")
     }
 
     @Test("Directory entries need a directory synchronization to survive")
@@ -57,12 +78,12 @@ struct SimulatedFileSystemTests {
     func writeFaults() throws {
         let fileSystem = SimulatedFileSystem()
         fileSystem.setContents("/d/file", [])
-        let handle = try fileSystem.openForAppending("/d/file")
+        let handle = try fileSystem.openForWriting("/d/file")
         fileSystem.failWrite = { $0 == 1 ? .short(2) : $0 == 2 ? .error(28) : nil }
-        let written = try [UInt8]([1, 2, 3]).withUnsafeBytes { try fileSystem.write(handle, $0) }
+        let written = try [UInt8]([1, 2, 3]).withUnsafeBytes { try fileSystem.write(handle, $0, at: 0) }
         #expect(written == 2)
         do {
-            _ = try [UInt8]([3]).withUnsafeBytes { try fileSystem.write(handle, $0) }
+            _ = try [UInt8]([3]).withUnsafeBytes { try fileSystem.write(handle, $0, at: 2) }
             Issue.record("the write succeeded")
         } catch {
             #expect((error as? FileSystemError)?.errorNumber == 28)

@@ -54,17 +54,26 @@ struct TornTailTests {
         #expect(recovered.records == Array(records.prefix(2)))
     }
 
-    @Test("A zero-filled tail is torn", arguments: [1, 19, 20, 4096])
+    @Test(
+        "Zeros after the records are the stretch laid down ahead of them: no torn tail, and written over next",
+        arguments: [1, 19, 20, 4096])
     func zeroFilledTail(count: Int) throws {
         let (fileSystem, records) = try simulatedLog(sizes: Self.sizes)
         let original = try fileSystem.readFile(segmentPath(1))
-        fileSystem.setContents(segmentPath(1), original + [UInt8](repeating: 0, count: count))
-        let recovered = try openLog(fileSystem)
-        defer { recovered.log.close() }
+        let zeros = [UInt8](repeating: 0, count: count)
+        fileSystem.setContents(segmentPath(1), original + zeros)
+        let recovered = try openLog(fileSystem, options: LogOptions(preallocationBytes: 0))
         #expect(recovered.records == records)
-        #expect(recovered.report.tornTail?.offset == original.count)
-        #expect(recovered.report.tornTail?.length == count)
-        #expect(fileSystem.durableContents(segmentPath(1)) == original)
+        #expect(recovered.report.tornTail == nil)
+        #expect(fileSystem.durableContents(segmentPath(1)) == original + zeros, "nothing is cut")
+        let next = try recovered.log.commitRecords(sizes: [5])
+        recovered.log.close()
+        let written = try fileSystem.readFile(segmentPath(1))
+        #expect(written.count == max(original.count + count, original.count + LogFormat.recordHeaderBytes + 5))
+        #expect(Array(written[..<original.count]) == original)
+        let again = try openLog(fileSystem)
+        defer { again.log.close() }
+        #expect(again.records == records + next, "the record went where the records end, not after the zeros")
     }
 
     @Test("A garbage tail is torn")
