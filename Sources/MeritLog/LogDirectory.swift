@@ -195,9 +195,16 @@ struct LogDirectory {
                 }
                 let follows = LogFormat.findValidRecord(
                     bytes, after: offset, expected: expected, maximumRecordBytes: maximumRecordBytes)
+                // A write lost by the disk is torn only where no group began after it (version 2 segments say).
+                var lostWrite = false
+                if let follows, let header = scan.header, header.version >= 2 {
+                    lostWrite =
+                        LogFormat.showsLostWrite(bytes, at: offset, next: follows)
+                        && !LogFormat.groupStarts(
+                            bytes, from: follows, sequence: expected, maximumRecordBytes: maximumRecordBytes)
+                }
                 scan.fault = .record(
-                    offset: offset, fault: fault, validRecordFollows: follows != nil,
-                    lostWrite: follows.map { LogFormat.showsLostWrite(bytes, at: offset, next: $0) } ?? false)
+                    offset: offset, fault: fault, validRecordFollows: follows != nil, lostWrite: lostWrite)
                 scan.validEnd = offset
                 return scan
             }

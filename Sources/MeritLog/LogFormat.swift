@@ -3,8 +3,13 @@
 /// Every integer is little-endian. Checks are ordered cheapest first, so that scanning garbage for a valid record
 /// rarely computes a checksum.
 enum LogFormat {
-    /// The only format version this code writes and reads.
+    /// The snapshot format version this code writes, and the newest it reads.
     static let version: UInt32 = 1
+    /// The segment format version this code writes; it reads 1 too. Version 2 adds the record flag
+    /// `startsGroup`: a version 1 segment's records have no flags, and nothing is known of their groups.
+    static let segmentVersion: UInt32 = 2
+    /// The record flag on the first record of each group committed together (one write and one `fdatasync`).
+    static let startsGroup: UInt16 = 1
 
     /// `MERITLOG` read as a little-endian integer.
     static let segmentMagic: UInt64 = magic("MERITLOG")
@@ -13,7 +18,7 @@ enum LogFormat {
 
     /// Magic 8, version 4, generation 8, first sequence 8, CRC-32C of the preceding 28 bytes 4.
     static let segmentHeaderBytes = 32
-    /// CRC-32C 4 (of the next 16 bytes and the payload), payload length 4, type 2, reserved 2, sequence 8.
+    /// CRC-32C 4 (of the next 16 bytes and the payload), payload length 4, type 2, flags 2, sequence 8.
     static let recordHeaderBytes = 20
     /// Magic 8, version 4, sequence 8, payload length 8, payload CRC-32C 4, CRC-32C of the preceding 32 bytes 4.
     static let snapshotHeaderBytes = 36
@@ -75,6 +80,8 @@ enum LogFormat {
     struct SegmentHeader: Equatable {
         var generation: UInt64
         var firstSequence: UInt64
+        /// The format version: 1 or 2 when read, `segmentVersion` when written.
+        var version = segmentVersion
     }
 
     /// The outcome of reading a segment's header.
@@ -90,7 +97,7 @@ enum LogFormat {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(segmentHeaderBytes)
         bytes.appendLittleEndian(segmentMagic)
-        bytes.appendLittleEndian(version)
+        bytes.appendLittleEndian(header.version)
         bytes.appendLittleEndian(header.generation)
         bytes.appendLittleEndian(header.firstSequence)
         bytes.appendLittleEndian(CRC32C.checksum(bytes))
@@ -104,30 +111,30 @@ enum LogFormat {
         }
         // The version is read before the checksum: a newer format may lay out (and checksum) its header differently.
         let fileVersion = bytes.littleEndian(UInt32.self, at: 8)
-        if fileVersion > version { return .unsupported(version: fileVersion) }
+        if fileVersion > segmentVersion { return .unsupported(version: fileVersion) }
         let stored = bytes.littleEndian(UInt32.self, at: 28)
         guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<28])) == stored else {
             return .damaged(reason: "the segment header's checksum does not match")
         }
-        guard fileVersion == version else {
+        guard fileVersion >= 1 else {
             return .damaged(reason: "the segment header has format version \(fileVersion), which was never written")
         }
         return .valid(
             SegmentHeader(
                 generation: bytes.littleEndian(UInt64.self, at: 12),
-                firstSequence: bytes.littleEndian(UInt64.self, at: 20)))
+                firstSequence: bytes.littleEndian(UInt64.self, at: 20), version: fileVersion))
     }
 
     // MARK: - Records
 
     /// Append a framed record to `buffer`: the header with its checksum, then the payload.
     static func appendRecord(
-        to buffer: inout [UInt8], sequence: UInt64, type: UInt16, payload: UnsafeRawBufferPointer
+        to buffer: inout [UInt8], sequence: UInt64, type: UInt16, flags: UInt16 = 0, payload: UnsafeRawBufferPointer
     ) {
         // The header is built in place and appended with one call (an append per field cost a tenth of a write).
         // The sequence is two 32-bit halves, low first, so that the tuple has no padding.
         var header: (UInt32, UInt32, UInt16, UInt16, UInt32, UInt32) = (
-            0, UInt32(payload.count).littleEndian, type.littleEndian, 0,
+            0, UInt32(payload.count).littleEndian, type.littleEndian, flags.littleEndian,
             UInt32(truncatingIfNeeded: sequence).littleEndian, UInt32(truncatingIfNeeded: sequence >> 32).littleEndian
         )
         withUnsafeMutableBytes(of: &header) { header in
@@ -144,6 +151,7 @@ enum LogFormat {
         case partialHeader(available: Int)
         case tooLong(length: Int, maximum: Int)
         case pastEnd(length: Int, available: Int)
+        /// Flags this code does not know (it knows `startsGroup`).
         case reservedNotZero
         case checksumMismatch
         /// A record that checks out but carries the wrong sequence: a gap or a duplicate, never a torn write.
@@ -169,7 +177,7 @@ enum LogFormat {
             case .pastEnd(let length, let available):
                 "the record length \(length) runs past the end of the file (\(available) bytes follow the header)"
             case .reservedNotZero:
-                "the record header's reserved field is not zero"
+                "the record header has flags this merit does not know"
             case .checksumMismatch:
                 "the record's checksum does not match"
             case .exceedsMaximum(let length, let maximum):
@@ -198,7 +206,9 @@ enum LogFormat {
         guard length <= available - recordHeaderBytes else {
             return .failure(.pastEnd(length: length, available: available - recordHeaderBytes))
         }
-        guard bytes.littleEndian(UInt16.self, at: offset + 10) == 0 else { return .failure(.reservedNotZero) }
+        guard bytes.littleEndian(UInt16.self, at: offset + 10) & ~startsGroup == 0 else {
+            return .failure(.reservedNotZero)
+        }
         let stored = bytes.littleEndian(UInt32.self, at: offset)
         let covered = UnsafeRawBufferPointer(rebasing: bytes[(offset + 4)..<(offset + recordHeaderBytes + length)])
         guard CRC32C.checksum(covered) == stored else { return .failure(.checksumMismatch) }
@@ -214,7 +224,8 @@ enum LogFormat {
     static func isIntactOverlongRecord(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {
         let available = bytes.count - offset - recordHeaderBytes
         let length = Int(bytes.littleEndian(UInt32.self, at: offset + 4))
-        guard available >= 0, length <= available, bytes.littleEndian(UInt16.self, at: offset + 10) == 0 else {
+        guard available >= 0, length <= available, bytes.littleEndian(UInt16.self, at: offset + 10) & ~startsGroup == 0
+        else {
             return false
         }
         let covered = UnsafeRawBufferPointer(rebasing: bytes[(offset + 4)..<(offset + recordHeaderBytes + length)])
@@ -250,20 +261,45 @@ enum LogFormat {
     static let diskBlockBytes = 512
 
     /// Whether the invalid record at `offset` shows a write that never fully reached the disk, although a valid
-    /// record follows at `next`.
+    /// record follows at `next`: a whole 512-byte block of the file between the two that reads as zeros, or the
+    /// block the bad record starts in, zero from the record on for at least its checksum and length (and ending
+    /// before `next`: a block a valid record starts in was stored).
     ///
-    /// A group is written over zeros (or past the end), so a part of it that the disk never stored reads as zeros: a
-    /// whole zeroed 512-byte block of the file between the two, or the block the bad record starts in zero from the
-    /// record on. Records after it in the same group may have been stored (a disk orders nothing before the
-    /// `fdatasync` returns), so what follows may be valid; that group was never acknowledged. Damage to records
-    /// that were acknowledged leaves other bytes, not blocks of zeros.
+    /// A group is written over zeros (or past the end), and a disk stores the blocks of an unfinished write in any
+    /// order, so a part of it never stored reads as zeros while later records of the group may have been stored.
+    /// Whether the write is the group in flight (never acknowledged) or an acknowledged one that the disk lost is
+    /// for `groupStarts` to tell.
     static func showsLostWrite(_ bytes: UnsafeRawBufferPointer, at offset: Int, next: Int) -> Bool {
-        let firstBlockEnd = min(next, (offset / diskBlockBytes + 1) * diskBlockBytes)
-        if isZero(bytes, offset..<firstBlockEnd) { return true }
+        let firstBlockEnd = (offset / diskBlockBytes + 1) * diskBlockBytes
+        if firstBlockEnd <= next && firstBlockEnd - offset >= 8 && isZero(bytes, offset..<firstBlockEnd) {
+            return true
+        }
         var block = firstBlockEnd
         while block + diskBlockBytes <= next {
             if isZero(bytes, block..<(block + diskBlockBytes)) { return true }
             block += diskBlockBytes
+        }
+        return false
+    }
+
+    /// Whether a valid record from `next` on (the first valid one after an invalid record, whose sequence is
+    /// `sequence`) starts a group: then the group of the invalid record was written, and made durable, before
+    /// another began, so it was acknowledged.
+    static func groupStarts(
+        _ bytes: UnsafeRawBufferPointer, from next: Int, sequence: UInt64, maximumRecordBytes: Int
+    ) -> Bool {
+        var position: Int? = next
+        var expected = sequence
+        while let offset = position {
+            guard case .success(let record) = checkRecord(bytes, at: offset, maximumRecordBytes: maximumRecordBytes)
+            else {
+                position = findValidRecord(
+                    bytes, after: offset, expected: expected, maximumRecordBytes: maximumRecordBytes)
+                continue
+            }
+            if bytes.littleEndian(UInt16.self, at: offset + 10) & startsGroup != 0 { return true }
+            expected = record.sequence + 1
+            position = offset + recordHeaderBytes + record.length
         }
         return false
     }

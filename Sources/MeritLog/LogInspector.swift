@@ -159,8 +159,9 @@ public struct VerificationReport: Sendable {
         self.directory = directory
     }
 
-    /// Whether nothing is damaged; a torn tail alone is healthy, since a start cuts it off and loses nothing that
-    /// was acknowledged.
+    /// Whether nothing is damaged; a torn tail alone is healthy, since a start cuts it off, and what it cuts was never
+    /// acknowledged unless the disk lost a write it had reported durable in the last group before it (a hole under
+    /// any earlier group is damage).
     public var isHealthy: Bool { damage.isEmpty }
 
     /// Lines for a person: what is there, then each problem.

@@ -27,13 +27,15 @@ public struct RecoveryReport: Sendable {
     }
 }
 
-/// Bytes after the last valid record of the newest segment, followed by no valid record: a write cut short.
+/// Bytes after the last valid record of the newest segment that a write cut short left: followed by no valid record,
+/// or by valid ones of the same unfinished group with a block the disk never stored between.
 public struct TornTail: Sendable, Equatable {
     /// The segment's path.
     public var file: String
     /// Where the torn bytes start: the end of the last valid record (or 0 for a segment with a partial header).
     public var offset: Int
-    /// How many bytes were torn.
+    /// How many bytes were torn: up to the end of the disk block holding the last one that is not zero (the zeros
+    /// after it were laid down ahead of the records).
     public var length: Int
     /// Where a copy of the bytes was kept (a path under `aside/`), or `nil` if there was nothing to keep or the copy
     /// failed.

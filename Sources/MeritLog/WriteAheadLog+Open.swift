@@ -31,6 +31,10 @@ extension WriteAheadLog {
         let handle: FileHandleNumber
         do {
             handle = try fileSystem.openForWriting(segmentPath)
+            // What was replayed may have been read from the system's cache, written by a process that died before
+            // its fdatasync: made durable now, before anything acknowledged goes after it (in this segment or,
+            // should it roll before the next commit, in the next).
+            try fileSystem.synchronize(handle)
         } catch {
             throw .io(error)
         }
@@ -91,6 +95,12 @@ private struct Recovery {
             // The snapshot covers more than the newest segment holds (its records were lost or cut off as torn):
             // appending there would leave a gap inside the segment, so the next record starts a new one.
             segment = try createSegment(firstSequence: report.lastSequence + 1, generation: segment.generation + 1)
+        } else if segment.version < LogFormat.segmentVersion {
+            // Records of the current version (with group flags) go in a segment of that version: a new one, or this
+            // one afresh if it holds no record.
+            let isEmpty = segment.firstSequence == segment.nextSequence
+            segment = try createSegment(
+                firstSequence: report.lastSequence + 1, generation: segment.generation + (isEmpty ? 0 : 1))
         }
         return segment
     }
@@ -210,7 +220,7 @@ private struct Recovery {
             if isNewest {
                 newest = WriteAheadLog.OpenSegment(
                     firstSequence: file.firstSequence, generation: generation, length: length, size: size,
-                    nextSequence: expected)
+                    nextSequence: expected, version: scan.header?.version ?? LogFormat.segmentVersion)
             }
         }
         // The loop always reaches the newest segment, which sets `newest`.
@@ -231,6 +241,6 @@ private struct Recovery {
         }
         return WriteAheadLog.OpenSegment(
             firstSequence: firstSequence, generation: generation, length: LogFormat.segmentHeaderBytes,
-            size: LogFormat.segmentHeaderBytes, nextSequence: firstSequence)
+            size: LogFormat.segmentHeaderBytes, nextSequence: firstSequence, version: header.version)
     }
 }

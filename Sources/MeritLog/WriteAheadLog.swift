@@ -6,8 +6,9 @@ import Synchronization
 
 /// A durable log of opaque records and snapshots in one data directory, with group commit and crash recovery.
 ///
-/// One writer owns it: `append` buffers records, `commit` makes the buffered group durable with one write and one
-/// `fdatasync`, and `writeSnapshot` records the caller's state so that start-up need not replay what it covers.
+/// One writer owns it: `append` buffers records, `commit` makes the buffered group durable with one write sequence
+/// (the group, over zeros laid down ahead of it, and now and then the next stretch of zeros) and one `fdatasync`,
+/// and `writeSnapshot` records the caller's state so that start-up need not replay what it covers.
 /// After any failed write or synchronization the log refuses every later change, because what reached the disk is
 /// then unknown and must never be treated as if it had worked; a restart recovers from what is durable.
 ///
@@ -84,6 +85,8 @@ public final class WriteAheadLog {
         var size: Int
         /// The sequence its next record must have.
         var nextSequence: UInt64
+        /// Its format version.
+        var version: UInt32
     }
 
     deinit {
@@ -103,7 +106,11 @@ public final class WriteAheadLog {
             throw .recordTooLarge(length: payload.count, maximum: options.maximumRecordBytes)
         }
         let sequence = nextSequence
-        LogFormat.appendRecord(to: &pending, sequence: sequence, type: type, payload: payload)
+        // The first record of a group says so: recovery tells a write the disk lost in the group in flight (torn)
+        // from one under an acknowledged group (damage) by whether a group began after it.
+        LogFormat.appendRecord(
+            to: &pending, sequence: sequence, type: type, flags: pendingCount == 0 ? LogFormat.startsGroup : 0,
+            payload: payload)
         pendingCount += 1
         nextSequence += 1
         return sequence
@@ -161,17 +168,8 @@ public final class WriteAheadLog {
                 try writeAll(buffer, at: segmentLength, to: handle)
             }
             if end > segmentSize {
-                // Past the zeros: lay down the next stretch, but not beyond the size at which the segment rolls.
-                let target = min(end + options.preallocationBytes, max(end, options.maximumSegmentBytes))
-                if target > end {
-                    if zeros.count < options.preallocationBytes {
-                        zeros = [UInt8](repeating: 0, count: options.preallocationBytes)
-                    }
-                    try zeros.withBytes { zeros throws(FileSystemError) in
-                        try writeAll(UnsafeRawBufferPointer(rebasing: zeros[..<(target - end)]), at: end, to: handle)
-                    }
-                }
-                segmentSize = target
+                segmentSize = end
+                layDownZeros(after: end, handle: handle)
             }
             try fileSystem.synchronize(handle)
         } catch {
@@ -179,6 +177,24 @@ public final class WriteAheadLog {
         }
         segmentLength = end
         lastSequence += UInt64(sealed.count)
+    }
+
+    /// Past the zeros: lay down the next stretch after `end`, but not beyond the size at which the segment rolls.
+    ///
+    /// Best effort: the zeros only make later commits faster, and however many of them land, zeros after the
+    /// records end a segment cleanly; a disk too full for them must not fail a group already written.
+    private func layDownZeros(after end: Int, handle: FileHandleNumber) {
+        let target = min(end + options.preallocationBytes, max(end, options.maximumSegmentBytes))
+        guard target > end else { return }
+        if zeros.count < target - end { zeros = [UInt8](repeating: 0, count: target - end) }
+        do throws(FileSystemError) {
+            try zeros.withBytes { zeros throws(FileSystemError) in
+                try writeAll(UnsafeRawBufferPointer(rebasing: zeros[..<(target - end)]), at: end, to: handle)
+            }
+            segmentSize = target
+        } catch {
+            return
+        }
     }
 
     /// Write all of `buffer` at `offset` of the segment, in as many calls as the file system needs.
@@ -319,7 +335,7 @@ public final class WriteAheadLog {
     }
 
     /// Start a new segment after `lastSequence`: created with just its header through a temporary file and a
-    /// rename, then opened for appending.
+    /// rename, then opened for writing after its header.
     private func roll() throws(FileSystemError) {
         let first = lastSequence + 1
         let header = LogFormat.SegmentHeader(generation: segmentGeneration + 1, firstSequence: first)

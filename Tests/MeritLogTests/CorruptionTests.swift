@@ -130,7 +130,7 @@ struct CorruptionTests {
     func futureVersion() throws {
         let (fileSystem, _) = try simulatedLog(sizes: [8])
         var bytes = try fileSystem.readFile(segmentPath(1))
-        bytes[8] = 2
+        bytes[8] = 3
         // A newer format's header may be laid out differently, so its checksum is not what is judged.
         fileSystem.setContents(segmentPath(1), bytes)
         let error = openError(fileSystem)
@@ -139,8 +139,8 @@ struct CorruptionTests {
             return
         }
         #expect(file == segmentPath(1))
-        #expect(version == 2)
-        #expect(error?.description.contains("format version 2") == true)
+        #expect(version == 3)
+        #expect(error?.description.contains("format version 3") == true)
     }
 
     @Test("A snapshot from a newer format is reported as such")

@@ -210,14 +210,14 @@ extension InspectorTests {
         let fileSystem = try Self.multiSegmentLog()
         let newest = try #require(try segmentNames(fileSystem).last)
         var bytes = try fileSystem.readFile(dataDirectory + "/" + newest)
-        bytes[8] = 2
+        bytes[8] = 3
         fileSystem.setContents(dataDirectory + "/" + newest, bytes)
         fileSystem.corrupt(segmentPath(1), at: 60, xor: 0x01)
         let files = fileSystem.currentFiles()
         #expect {
             try LogInspector.repair(directory: dataDirectory, fileSystem: fileSystem)
         } throws: { error in
-            guard case .unsupportedVersion(_, 2) = error as? LogError else { return false }
+            guard case .unsupportedVersion(_, 3) = error as? LogError else { return false }
             return true
         }
         #expect(Self.withoutLock(fileSystem.currentFiles()) == Self.withoutLock(files))

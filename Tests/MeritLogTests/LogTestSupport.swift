@@ -135,9 +135,12 @@ func simulatedLog(
 }
 
 /// A framed segment built by hand, for fixtures the writer would never produce.
-func handmadeSegment(first: UInt64, generation: UInt64 = 1, records: [(sequence: UInt64, payload: [UInt8])]) -> [UInt8]
-{
-    var bytes = LogFormat.encodeSegmentHeader(LogFormat.SegmentHeader(generation: generation, firstSequence: first))
+func handmadeSegment(
+    first: UInt64, generation: UInt64 = 1, version: UInt32 = LogFormat.segmentVersion,
+    records: [(sequence: UInt64, payload: [UInt8])]
+) -> [UInt8] {
+    var bytes = LogFormat.encodeSegmentHeader(
+        LogFormat.SegmentHeader(generation: generation, firstSequence: first, version: version))
     for record in records {
         record.payload.withUnsafeBytes { payload in
             LogFormat.appendRecord(to: &bytes, sequence: record.sequence, type: 0, payload: payload)

@@ -3,6 +3,10 @@ import Testing
 
 @testable import MeritLog
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Segments laid down in zeros ahead of their records (`LogOptions.preallocationBytes`): commits write over the
 /// zeros, and a crash in the middle of one leaves a group partly stored, in any order of its disk blocks.
 @Suite("Segments with zeros laid down ahead")
@@ -172,6 +176,235 @@ struct PreallocationTests {
             }
         }
         #expect(read == records.map(\.sequence))
+    }
+}
+
+/// Groups, their flags, and a write the disk lost under acknowledged records.
+extension PreallocationTests {
+    /// The start must stop with `.damaged`; if it goes on, say what it kept and cut.
+    static func expectRefused(_ fileSystem: SimulatedFileSystem, _ records: [StoredRecord]) {
+        do {
+            let recovered = try openLog(fileSystem)
+            defer { recovered.log.close() }
+            let torn = recovered.report.tornTail
+            Issue.record(
+                Comment(
+                    rawValue: "the start went on with \(recovered.records.count) of \(records.count) acknowledged "
+                        + "records; torn tail cut at \(torn?.offset ?? -1)"))
+        } catch {
+            guard case .damaged = error else {
+                Issue.record("unexpected \(error)")
+                return
+            }
+        }
+    }
+
+    @Test("The first record of each group, and only it, carries the flag that starts a group")
+    func groupFlags() throws {
+        let (_, after, _) = try Self.segments()
+        let flags = Self.offsets(after).map { after[$0 + 10] }
+        #expect(flags == [1, 1, 1, 0, 0], "two groups of one record, then one of three")
+        #expect(after[8] == UInt8(LogFormat.segmentVersion))
+    }
+
+    @Test("A zeroed block under acknowledged groups is damage: a group began after it")
+    func zeroedAcknowledgedBlock() throws {
+        let fileSystem = SimulatedFileSystem()
+        let recovered = try openLog(fileSystem)
+        let records = try recovered.log.commitRecords(sizes: Array(repeating: 100, count: 40))
+        recovered.log.close()
+        var bytes = try fileSystem.readFile(segmentPath(1))
+        bytes.replaceSubrange(1024..<1536, with: [UInt8](repeating: 0, count: 512))
+        fileSystem.setContents(segmentPath(1), bytes)
+        Self.expectRefused(fileSystem, records)
+        #expect(try fileSystem.readFile(segmentPath(1)) == bytes, "nothing was cut")
+        #expect(!LogInspector.verify(directory: dataDirectory, fileSystem: fileSystem).isHealthy)
+    }
+
+    @Test("The zeros of a lost write in the last group but one are damage too, when the last group's start is stored")
+    func lostWriteBeforeTheLastGroup() throws {
+        let (_, after, records) = try Self.segments()
+        let fileSystem = SimulatedFileSystem()
+        let recovered = try openLog(fileSystem)
+        _ = try recovered.log.commitRecords(sizes: Self.firstSizes)
+        for (index, size) in Self.groupSizes.enumerated() {
+            try recovered.log.append(expectedRecord(UInt64(Self.firstSizes.count + 1 + index), size: size))
+        }
+        try recovered.log.commit()
+        let last = try recovered.log.commitRecords(sizes: [30])
+        recovered.log.close()
+        var bytes = try fileSystem.readFile(segmentPath(1))
+        let middle = Self.offsets(after)[3]
+        let block = (middle / 512 + 1) * 512
+        bytes.replaceSubrange(block..<(block + 512), with: [UInt8](repeating: 0, count: 512))
+        fileSystem.setContents(segmentPath(1), bytes)
+        Self.expectRefused(fileSystem, records + last)
+    }
+
+    @Test(
+        "One zeroed byte where a record starts at the end of a block, or a record zeroed with a valid one after it in the same block, is damage"
+    )
+    func tooLittleToBeALostWrite() throws {
+        let fileSystem = SimulatedFileSystem()
+        let recovered = try openLog(fileSystem)
+        let records = try recovered.log.commitRecords(sizes: [459, 100, 100, 100])
+        recovered.log.close()
+        let bytes = try fileSystem.readFile(segmentPath(1))
+        #expect(recordOffsets(bytes)[1] == 511)
+        fileSystem.corrupt(segmentPath(1), at: 511, xor: bytes[511])
+        Self.expectRefused(fileSystem, records)
+
+        let small = SimulatedFileSystem()
+        let log = try openLog(small)
+        let smallRecords = try log.log.commitRecords(sizes: [10, 10, 10, 10])
+        log.log.close()
+        var smallBytes = try small.readFile(segmentPath(1))
+        let offsets = recordOffsets(smallBytes)
+        smallBytes.replaceSubrange(offsets[1]..<offsets[2], with: [UInt8](repeating: 0, count: offsets[2] - offsets[1]))
+        small.setContents(segmentPath(1), smallBytes)
+        Self.expectRefused(small, smallRecords)
+    }
+
+    @Test(
+        "Every order in which the disk may have stored the blocks of the group in flight", arguments: [1 << 20, 600, 0])
+    func anyBlockOrder(preallocation: Int) throws {
+        let options = LogOptions(preallocationBytes: preallocation)
+        let fileSystem = SimulatedFileSystem()
+        let recovered = try openLog(fileSystem, options: options)
+        let acknowledged = try recovered.log.commitRecords(sizes: [10, 20])
+        let before = try fileSystem.readFile(segmentPath(1))
+        let groupSizes = [40, 1500, 40, 300]
+        var group: [StoredRecord] = []
+        for (index, size) in groupSizes.enumerated() {
+            group.append(try recovered.log.append(expectedRecord(UInt64(3 + index), size: size)))
+        }
+        try recovered.log.commit()
+        recovered.log.close()
+        let after = try fileSystem.readFile(segmentPath(1))
+        let padded = before + [UInt8](repeating: 0, count: max(0, after.count - before.count))
+        let blocks = (0..<((after.count + 511) / 512)).map { ($0 * 512)..<min(after.count, $0 * 512 + 512) }
+        let changed = blocks.filter { padded[$0] != after[$0] }
+        #expect((3...12).contains(changed.count))
+        for mask in 0..<(1 << changed.count) {
+            // The file's new size is durable or not, when the group changed it.
+            for sizeIsDurable in before.count == after.count ? [true] : [true, false] {
+                var survivor = padded
+                for (bit, range) in changed.enumerated() where mask & (1 << bit) != 0 {
+                    survivor.replaceSubrange(range, with: after[range])
+                }
+                if !sizeIsDurable { survivor = Array(survivor.prefix(before.count)) }
+                // The records of the group stored whole, in order from its start, are kept; nothing else.
+                var kept = 0
+                var offset = recordOffsets(after)[2]
+                for size in groupSizes {
+                    let end = offset + LogFormat.recordHeaderBytes + size
+                    guard end <= survivor.count, survivor[offset..<end] == after[offset..<end] else { break }
+                    kept += 1
+                    offset = end
+                }
+                let copy = SimulatedFileSystem()
+                copy.setContents(segmentPath(1), survivor)
+                let reopened = try openLog(copy, options: options)
+                #expect(reopened.records == acknowledged + group.prefix(kept), "blocks \(mask), size \(sizeIsDurable)")
+                // The next records, of the sizes of the lost ones, land where they were: none of them comes back.
+                let next = try reopened.log.commitRecords(sizes: Array(groupSizes.dropFirst(kept)))
+                reopened.log.close()
+                let again = try openLog(copy, options: options)
+                again.log.close()
+                #expect(again.records == acknowledged + group.prefix(kept) + next, "blocks \(mask)")
+                #expect(again.report.tornTail == nil)
+            }
+        }
+    }
+
+    @Test("A disk too full for the zeros does not fail a group already written")
+    func zerosAreBestEffort() throws {
+        let fileSystem = SimulatedFileSystem()
+        let recovered = try openLog(fileSystem)
+        let before = fileSystem.writeCount
+        // The group's write succeeds; the zeros' fails.
+        fileSystem.failWrite = { $0 == before + 2 ? .error(ENOSPC) : nil }
+        let records = try recovered.log.commitRecords(sizes: [100])
+        fileSystem.failWrite = nil
+        let more = try recovered.log.commitRecords(sizes: [100])
+        recovered.log.close()
+        let again = try openLog(fileSystem)
+        defer { again.log.close() }
+        #expect(again.records == records + more)
+    }
+
+    @Test("What a start replays is made durable before anything goes after it, even in a new segment")
+    func replayedRecordsAreMadeDurable() throws {
+        let options = LogOptions(maximumSegmentBytes: 200)
+        let fileSystem = SimulatedFileSystem()
+        let first = try openLog(fileSystem, options: options)
+        _ = try first.log.commitRecords(sizes: [10])
+        first.log.close()
+        // A group written by a process that died before its fdatasync: in the system's cache, not on the disk.
+        var group: [UInt8] = []
+        let unsynchronized = expectedRecord(2, size: 150)
+        unsynchronized.payload.withUnsafeBytes {
+            LogFormat.appendRecord(
+                to: &group, sequence: 2, type: unsynchronized.type, flags: LogFormat.startsGroup, payload: $0)
+        }
+        let handle = try fileSystem.openForWriting(segmentPath(1))
+        _ = try group.withUnsafeBytes { try fileSystem.write(handle, $0, at: 62) }
+        fileSystem.close(handle)
+        let second = try openLog(fileSystem, options: options)
+        #expect(second.records.map(\.sequence) == [1, 2])
+        let later = try second.log.commitRecords(sizes: [10])
+        second.log.close()
+        #expect(try segmentNames(fileSystem).count == 2, "the segment rolled before the acknowledged record")
+        fileSystem.crash()
+        let third = try openLog(fileSystem, options: options)
+        defer { third.log.close() }
+        #expect(third.records.map(\.sequence) == [1, 2] + later.map(\.sequence))
+    }
+
+    @Test("A segment of format version 1 is read as it was (no flags, no lost writes), and records go on in a new one")
+    func versionOneSegment() throws {
+        let records = (1...3).map { expectedRecord(UInt64($0), size: 1500) }
+        let old = handmadeSegment(first: 1, version: 1, records: records.map { ($0.sequence, $0.payload) })
+        let fileSystem = Self.fileSystem(holding: old)
+        // Handmade records have type 0.
+        let stored = records.map { StoredRecord(sequence: $0.sequence, type: 0, payload: $0.payload) }
+        let recovered = try openLog(fileSystem)
+        #expect(recovered.records == stored)
+        let next = try recovered.log.commitRecords(sizes: [5])
+        recovered.log.close()
+        #expect(
+            try segmentNames(fileSystem) == [
+                LogFormat.segmentName(firstSequence: 1), LogFormat.segmentName(firstSequence: 4),
+            ])
+        #expect(try fileSystem.readFile(segmentPath(1)) == old)
+        #expect(try fileSystem.readFile(segmentPath(4))[8] == UInt8(LogFormat.segmentVersion))
+        let again = try openLog(fileSystem)
+        again.log.close()
+        #expect(again.records == stored + next)
+
+        // Without flags nothing tells the group in flight, so a zeroed block with records after it stays damage.
+        var holed = old
+        let second = recordOffsets(old)[1]
+        let block = (second / 512 + 1) * 512
+        holed.replaceSubrange(block..<(block + 512), with: [UInt8](repeating: 0, count: 512))
+        let version1 = Self.fileSystem(holding: holed)
+        guard case .damaged? = openError(version1) else {
+            Issue.record("a version 1 segment with a lost write before valid records was taken as torn")
+            return
+        }
+    }
+
+    @Test("An empty newest segment of format version 1 is written afresh in the current version")
+    func emptyVersionOneSegment() throws {
+        let fileSystem = Self.fileSystem(holding: handmadeSegment(first: 1, version: 1, records: []))
+        let recovered = try openLog(fileSystem)
+        let records = try recovered.log.commitRecords(sizes: [5])
+        recovered.log.close()
+        #expect(try segmentNames(fileSystem) == [LogFormat.segmentName(firstSequence: 1)])
+        #expect(try fileSystem.readFile(segmentPath(1))[8] == UInt8(LogFormat.segmentVersion))
+        let again = try openLog(fileSystem)
+        defer { again.log.close() }
+        #expect(again.records == records)
     }
 }
 
