@@ -97,8 +97,7 @@ struct PreallocationTests {
         let middle = Self.offsets(after)[3]
         // A whole 512-byte block inside the long record reads as the zeros it held before the write.
         let block = (middle / 512 + 1) * 512
-        var torn = after
-        torn.replaceSubrange(block..<(block + 512), with: [UInt8](repeating: 0, count: 512))
+        let torn = after.zeroing(block..<(block + 512))
         let fileSystem = Self.fileSystem(holding: torn)
         let recovered = try openLog(fileSystem)
         #expect(recovered.records == Array(records.prefix(3)))
@@ -123,9 +122,7 @@ struct PreallocationTests {
         let (_, after, records) = try Self.segments()
         let middle = Self.offsets(after)[3]
         let blockEnd = (middle / 512 + 1) * 512
-        var torn = after
-        torn.replaceSubrange(middle..<blockEnd, with: [UInt8](repeating: 0, count: blockEnd - middle))
-        let recovered = try openLog(Self.fileSystem(holding: torn))
+        let recovered = try openLog(Self.fileSystem(holding: after.zeroing(middle..<blockEnd)))
         defer { recovered.log.close() }
         #expect(recovered.records == Array(records.prefix(3)))
         #expect(recovered.report.tornTail?.offset == middle)
@@ -214,7 +211,7 @@ extension PreallocationTests {
         let records = try recovered.log.commitRecords(sizes: Array(repeating: 100, count: 40))
         recovered.log.close()
         var bytes = try fileSystem.readFile(segmentPath(1))
-        bytes.replaceSubrange(1024..<1536, with: [UInt8](repeating: 0, count: 512))
+        bytes.zero(1024..<1536)
         fileSystem.setContents(segmentPath(1), bytes)
         Self.expectRefused(fileSystem, records)
         #expect(try fileSystem.readFile(segmentPath(1)) == bytes, "nothing was cut")
@@ -236,7 +233,7 @@ extension PreallocationTests {
         var bytes = try fileSystem.readFile(segmentPath(1))
         let middle = Self.offsets(after)[3]
         let block = (middle / 512 + 1) * 512
-        bytes.replaceSubrange(block..<(block + 512), with: [UInt8](repeating: 0, count: 512))
+        bytes.zero(block..<(block + 512))
         fileSystem.setContents(segmentPath(1), bytes)
         Self.expectRefused(fileSystem, records + last)
     }
@@ -260,7 +257,7 @@ extension PreallocationTests {
         log.log.close()
         var smallBytes = try small.readFile(segmentPath(1))
         let offsets = recordOffsets(smallBytes)
-        smallBytes.replaceSubrange(offsets[1]..<offsets[2], with: [UInt8](repeating: 0, count: offsets[2] - offsets[1]))
+        smallBytes.zero(offsets[1]..<offsets[2])
         small.setContents(segmentPath(1), smallBytes)
         Self.expectRefused(small, smallRecords)
     }
@@ -386,7 +383,7 @@ extension PreallocationTests {
         var holed = old
         let second = recordOffsets(old)[1]
         let block = (second / 512 + 1) * 512
-        holed.replaceSubrange(block..<(block + 512), with: [UInt8](repeating: 0, count: 512))
+        holed.zero(block..<(block + 512))
         let version1 = Self.fileSystem(holding: holed)
         guard case .damaged? = openError(version1) else {
             Issue.record("a version 1 segment with a lost write before valid records was taken as torn")
@@ -405,6 +402,20 @@ extension PreallocationTests {
         let again = try openLog(fileSystem)
         defer { again.log.close() }
         #expect(again.records == records)
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Set `range` to zeros, as a disk block that a write never reached reads.
+    fileprivate mutating func zero(_ range: Range<Int>) {
+        replaceSubrange(range, with: repeatElement(0, count: range.count))
+    }
+
+    /// A copy with `range` set to zeros.
+    fileprivate func zeroing(_ range: Range<Int>) -> [UInt8] {
+        var copy = self
+        copy.zero(range)
+        return copy
     }
 }
 
