@@ -199,7 +199,7 @@ struct LogDirectory {
                 var lostWrite = false
                 if let follows, let header = scan.header, header.version >= 2 {
                     lostWrite =
-                        LogFormat.showsLostWrite(bytes, at: offset, next: follows)
+                        LogFormat.showsLostWrite(bytes, at: offset, next: follows, expected: expected)
                         && !LogFormat.groupStarts(
                             bytes, from: follows, sequence: expected, maximumRecordBytes: maximumRecordBytes)
                 }

@@ -29,8 +29,7 @@ public enum LogError: Error, Sendable, CustomStringConvertible {
             "\(file) is damaged at offset \(offset): \(reason); nothing was changed, and repair can keep the valid "
                 + "records before it and move the rest aside."
         case .unsupportedVersion(let file, let version):
-            "\(file) has format version \(version) but this merit reads only version \(LogFormat.version); "
-                + "use the newer merit that wrote it."
+            "\(file) has format version \(version), newer than this merit reads; use the newer merit that wrote it."
         case .io(let error):
             "Storage failed: \(error)."
         case .unavailable(let reason):

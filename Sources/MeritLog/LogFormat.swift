@@ -269,10 +269,20 @@ enum LogFormat {
     /// order, so a part of it never stored reads as zeros while later records of the group may have been stored.
     /// Whether the write is the group in flight (never acknowledged) or an acknowledged one that the disk lost is
     /// for `groupStarts` to tell.
-    static func showsLostWrite(_ bytes: UnsafeRawBufferPointer, at offset: Int, next: Int) -> Bool {
+    ///
+    /// A zero stretch of fewer than 8 bytes (a record starting in the last 7 bytes of a block) is a lost write only
+    /// when the rest of the header, stored in the next block, says the record starts a group and has the `expected`
+    /// sequence: the first record of the group in flight, whose first block was not stored.
+    static func showsLostWrite(_ bytes: UnsafeRawBufferPointer, at offset: Int, next: Int, expected: UInt64) -> Bool {
         let firstBlockEnd = (offset / diskBlockBytes + 1) * diskBlockBytes
-        if firstBlockEnd <= next && firstBlockEnd - offset >= 8 && isZero(bytes, offset..<firstBlockEnd) {
-            return true
+        if firstBlockEnd <= next && isZero(bytes, offset..<firstBlockEnd) {
+            if firstBlockEnd - offset >= 8 { return true }
+            if offset + recordHeaderBytes <= bytes.count
+                && bytes.littleEndian(UInt16.self, at: offset + 10) & startsGroup != 0
+                && bytes.littleEndian(UInt64.self, at: offset + 12) == expected
+            {
+                return true
+            }
         }
         var block = firstBlockEnd
         while block + diskBlockBytes <= next {

@@ -31,11 +31,16 @@ extension WriteAheadLog {
         let handle: FileHandleNumber
         do {
             handle = try fileSystem.openForWriting(segmentPath)
+        } catch {
+            throw .io(error)
+        }
+        do {
             // What was replayed may have been read from the system's cache, written by a process that died before
             // its fdatasync: made durable now, before anything acknowledged goes after it (in this segment or,
             // should it roll before the next commit, in the next).
             try fileSystem.synchronize(handle)
         } catch {
+            fileSystem.close(handle)
             throw .io(error)
         }
         let log = WriteAheadLog(
@@ -91,6 +96,13 @@ private struct Recovery {
             segment = try replaySegments(after: covered, replay: replay)
         }
         report.lastSequence = max(covered, report.lastSequence)
+        if segment.nextSequence != report.lastSequence + 1 || segment.version < LogFormat.segmentVersion,
+            let newest = listing.segments.last
+        {
+            // A new segment follows this one: what this one replayed is made durable first (`open` does it for the
+            // segment it appends to).
+            try synchronize(listing.path(newest.name))
+        }
         if segment.nextSequence != report.lastSequence + 1 {
             // The snapshot covers more than the newest segment holds (its records were lost or cut off as torn):
             // appending there would leave a gap inside the segment, so the next record starts a new one.
@@ -226,6 +238,17 @@ private struct Recovery {
         // The loop always reaches the newest segment, which sets `newest`.
         guard let newest else { preconditionFailure("the newest segment was not scanned") }
         return newest
+    }
+
+    /// Make the file at `path` durable.
+    private func synchronize(_ path: String) throws(LogError) {
+        do throws(FileSystemError) {
+            let handle = try fileSystem.openForWriting(path)
+            defer { fileSystem.close(handle) }
+            try fileSystem.synchronize(handle)
+        } catch {
+            throw .io(error)
+        }
     }
 
     /// Create a segment holding just its header, durably.

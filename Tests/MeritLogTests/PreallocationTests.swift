@@ -238,28 +238,130 @@ extension PreallocationTests {
         Self.expectRefused(fileSystem, records + last)
     }
 
-    @Test(
-        "One zeroed byte where a record starts at the end of a block, or a record zeroed with a valid one after it in the same block, is damage"
-    )
-    func tooLittleToBeALostWrite() throws {
+    /// A log whose last group holds records of `sizes`, closed: its bytes and records.
+    static func oneGroup(_ sizes: [Int]) throws -> (fileSystem: SimulatedFileSystem, records: [StoredRecord]) {
         let fileSystem = SimulatedFileSystem()
         let recovered = try openLog(fileSystem)
-        let records = try recovered.log.commitRecords(sizes: [459, 100, 100, 100])
+        var records: [StoredRecord] = []
+        for (index, size) in sizes.enumerated() {
+            records.append(try recovered.log.append(expectedRecord(UInt64(1 + index), size: size)))
+        }
+        try recovered.log.commit()
         recovered.log.close()
+        return (fileSystem, records)
+    }
+
+    @Test("Within the last group, one zeroed byte where a record starts at the end of a block is damage")
+    func oneZeroedByteIsNoLostWrite() throws {
+        let (fileSystem, records) = try Self.oneGroup([459, 100, 100, 100])
         let bytes = try fileSystem.readFile(segmentPath(1))
         #expect(recordOffsets(bytes)[1] == 511)
+        // The record's header lies mostly in the next block, stored: it starts no group, so it is not the group
+        // in flight's first record whose first block was lost.
         fileSystem.corrupt(segmentPath(1), at: 511, xor: bytes[511])
         Self.expectRefused(fileSystem, records)
+    }
 
-        let small = SimulatedFileSystem()
-        let log = try openLog(small)
-        let smallRecords = try log.log.commitRecords(sizes: [10, 10, 10, 10])
-        log.log.close()
-        var smallBytes = try small.readFile(segmentPath(1))
-        let offsets = recordOffsets(smallBytes)
-        smallBytes.zero(offsets[1]..<offsets[2])
-        small.setContents(segmentPath(1), smallBytes)
-        Self.expectRefused(small, smallRecords)
+    @Test("Within the last group, a zeroed record with a valid one after it in the same block is damage")
+    func zerosInAStoredBlockAreNoLostWrite() throws {
+        let (fileSystem, records) = try Self.oneGroup([10, 10, 10, 10])
+        var bytes = try fileSystem.readFile(segmentPath(1))
+        let offsets = recordOffsets(bytes)
+        bytes.zero(offsets[1]..<offsets[2])
+        fileSystem.setContents(segmentPath(1), bytes)
+        Self.expectRefused(fileSystem, records)
+    }
+
+    @Test("A group in flight that starts in the last 7 bytes of a block, that block not stored, is a torn tail")
+    func groupStartingNearABlockEnd() throws {
+        let fileSystem = SimulatedFileSystem()
+        let recovered = try openLog(fileSystem)
+        // The header (32) and a record of 20 + 453 end at 505.
+        let acknowledged = try recovered.log.commitRecords(sizes: [453])
+        let before = try fileSystem.readFile(segmentPath(1))
+        for (index, size) in [100, 1500, 100].enumerated() {
+            try recovered.log.append(expectedRecord(UInt64(2 + index), size: size))
+        }
+        try recovered.log.commit()
+        recovered.log.close()
+        var after = try fileSystem.readFile(segmentPath(1))
+        #expect(recordOffsets(after)[1] == 505)
+        // Every block of the group stored but the first, which holds what it held before.
+        after.replaceSubrange(0..<512, with: before[0..<512])
+        let reopened = try openLog(Self.fileSystem(holding: after))
+        defer { reopened.log.close() }
+        #expect(reopened.records == acknowledged)
+        #expect(reopened.report.tornTail?.offset == 505)
+    }
+
+    @Test("A lost write under an acknowledged group is damage even when the next group's first record is bad too")
+    func groupStartsPastASecondBadRecord() throws {
+        let fileSystem = SimulatedFileSystem()
+        let recovered = try openLog(fileSystem)
+        var records: [StoredRecord] = []
+        for _ in 0..<6 {
+            for _ in 0..<3 {
+                records.append(try recovered.log.append(expectedRecord(UInt64(records.count + 1), size: 600)))
+            }
+            try recovered.log.commit()
+        }
+        recovered.log.close()
+        var bytes = try fileSystem.readFile(segmentPath(1))
+        let offsets = recordOffsets(bytes)
+        // A zeroed block inside group 2, then group 3's first record changed: the flags after the hole that say
+        // a group began are those of groups 4 to 6, past a second bad record.
+        let block = (offsets[3] / 512 + 1) * 512
+        #expect(block + 512 <= offsets[5])
+        bytes.zero(block..<(block + 512))
+        bytes[offsets[6] + 30] ^= 0xFF
+        fileSystem.setContents(segmentPath(1), bytes)
+        Self.expectRefused(fileSystem, records)
+    }
+
+    @Test("Discarded records give their flag back: the first record of each group written carries it")
+    func flagsAfterDiscardAndSeal() throws {
+        let fileSystem = SimulatedFileSystem()
+        let log = try openLog(fileSystem).log
+        try log.append(expectedRecord(1, size: 10))
+        log.discardPending()
+        try log.append(expectedRecord(1, size: 10))
+        try log.append(expectedRecord(2, size: 10))
+        log.discardPending()
+        try log.append(expectedRecord(1, size: 10))
+        try log.append(expectedRecord(2, size: 10))
+        let sealed = try #require(log.seal())
+        try log.append(expectedRecord(3, size: 10))
+        try log.append(expectedRecord(4, size: 10))
+        try log.write(sealed)
+        try log.append(expectedRecord(5, size: 10))
+        try log.commit()
+        log.close()
+        let bytes = try fileSystem.readFile(segmentPath(1))
+        #expect(Self.offsets(bytes).map { bytes[$0 + 10] } == [1, 0, 1, 0, 0])
+    }
+
+    @Test(
+        "Going on from a version 1 segment makes what it replayed durable first",
+        arguments: [true, false])
+    func versionSwitchMakesReplayDurable(commitAfter: Bool) throws {
+        let fileSystem = Self.fileSystem(
+            holding: handmadeSegment(first: 1, version: 1, records: [(1, expectedRecord(1, size: 50).payload)]))
+        // Record 2, written by an older merit that died before its fdatasync: in the cache, not on the disk.
+        var record: [UInt8] = []
+        expectedRecord(2, size: 50).payload.withUnsafeBytes {
+            LogFormat.appendRecord(to: &record, sequence: 2, type: 0, payload: $0)
+        }
+        let handle = try fileSystem.openForWriting(segmentPath(1))
+        _ = try record.withUnsafeBytes { try fileSystem.write(handle, $0, at: LogFormat.segmentHeaderBytes + 70) }
+        fileSystem.close(handle)
+        let second = try openLog(fileSystem)
+        #expect(second.records.map(\.sequence) == [1, 2])
+        let acknowledged = commitAfter ? try second.log.commitRecords(sizes: [10]) : []
+        second.log.close()
+        fileSystem.crash()
+        let third = try openLog(fileSystem)
+        defer { third.log.close() }
+        #expect(third.records.map(\.sequence) == [1, 2] + acknowledged.map(\.sequence))
     }
 
     @Test(
