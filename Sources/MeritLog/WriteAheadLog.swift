@@ -397,7 +397,7 @@ public struct PendingSnapshot: Sendable {
         let header = LogFormat.encodeSnapshotHeader(sequence: sequence, payload: payload)
         do {
             try header.withBytes { header throws(FileSystemError) in
-                try fileSystem.writeFileAtomically(path, parts: [header, payload], pacedBy: 2 << 20)
+                try fileSystem.writeFileAtomically(path, parts: [header, payload], pacedBy: 512 << 10)
             }
         } catch {
             throw .io(error)
