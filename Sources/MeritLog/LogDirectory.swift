@@ -130,8 +130,6 @@ struct LogDirectory {
         var lastRecordSequence: UInt64?
         /// The end of the header and the valid records before any fault.
         var validEnd = 0
-        /// The zeros after the records, laid down ahead of them (`LogOptions.preallocationBytes`): not a fault.
-        var zeroTail = 0
         var fault: SegmentFault?
     }
 
@@ -183,9 +181,9 @@ struct LogDirectory {
                 expected += 1
                 offset = payloadStart + record.length
             case .failure(var fault):
+                // Zeros after the records are the stretch laid down ahead of them (`LogOptions.preallocationBytes`).
                 if LogFormat.isZero(bytes, offset..<bytes.count) {
                     scan.validEnd = offset
-                    scan.zeroTail = bytes.count - offset
                     return scan
                 }
                 if case .tooLong(let length, let maximum) = fault,
@@ -197,7 +195,7 @@ struct LogDirectory {
                     bytes, after: offset, expected: expected, maximumRecordBytes: maximumRecordBytes)
                 // A write lost by the disk is torn only where no group began after it (version 2 segments say).
                 var lostWrite = false
-                if let follows, let header = scan.header, header.version >= 2 {
+                if let follows, scan.header?.marksGroups == true {
                     lostWrite =
                         LogFormat.showsLostWrite(bytes, at: offset, next: follows, expected: expected)
                         && !LogFormat.groupStarts(

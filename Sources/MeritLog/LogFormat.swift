@@ -82,6 +82,9 @@ enum LogFormat {
         var firstSequence: UInt64
         /// The format version: 1 or 2 when read, `segmentVersion` when written.
         var version = segmentVersion
+
+        /// Whether its records carry `startsGroup` (version 2 on).
+        var marksGroups: Bool { version >= 2 }
     }
 
     /// The outcome of reading a segment's header.
@@ -206,15 +209,19 @@ enum LogFormat {
         guard length <= available - recordHeaderBytes else {
             return .failure(.pastEnd(length: length, available: available - recordHeaderBytes))
         }
-        guard bytes.littleEndian(UInt16.self, at: offset + 10) & ~startsGroup == 0 else {
-            return .failure(.reservedNotZero)
-        }
+        guard flags(bytes, at: offset) & ~startsGroup == 0 else { return .failure(.reservedNotZero) }
         let stored = bytes.littleEndian(UInt32.self, at: offset)
         let covered = UnsafeRawBufferPointer(rebasing: bytes[(offset + 4)..<(offset + recordHeaderBytes + length)])
         guard CRC32C.checksum(covered) == stored else { return .failure(.checksumMismatch) }
         return .success(
             (length, bytes.littleEndian(UInt16.self, at: offset + 8), bytes.littleEndian(UInt64.self, at: offset + 12))
         )
+    }
+
+    /// The flags of the record whose header starts at `offset` (at least a header's bytes must follow).
+    @inline(__always)
+    static func flags(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> UInt16 {
+        bytes.littleEndian(UInt16.self, at: offset + 10)
     }
 
     /// Whether the record at `offset`, rejected as longer than the maximum, is nevertheless complete and intact.
@@ -224,10 +231,7 @@ enum LogFormat {
     static func isIntactOverlongRecord(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {
         let available = bytes.count - offset - recordHeaderBytes
         let length = Int(bytes.littleEndian(UInt32.self, at: offset + 4))
-        guard available >= 0, length <= available, bytes.littleEndian(UInt16.self, at: offset + 10) & ~startsGroup == 0
-        else {
-            return false
-        }
+        guard available >= 0, length <= available, flags(bytes, at: offset) & ~startsGroup == 0 else { return false }
         let covered = UnsafeRawBufferPointer(rebasing: bytes[(offset + 4)..<(offset + recordHeaderBytes + length)])
         return CRC32C.checksum(covered) == bytes.littleEndian(UInt32.self, at: offset)
     }
@@ -278,7 +282,7 @@ enum LogFormat {
         if firstBlockEnd <= next && isZero(bytes, offset..<firstBlockEnd) {
             if firstBlockEnd - offset >= 8 { return true }
             if offset + recordHeaderBytes <= bytes.count
-                && bytes.littleEndian(UInt16.self, at: offset + 10) & startsGroup != 0
+                && flags(bytes, at: offset) & startsGroup != 0
                 && bytes.littleEndian(UInt64.self, at: offset + 12) == expected
             {
                 return true
@@ -307,7 +311,7 @@ enum LogFormat {
                     bytes, after: offset, expected: expected, maximumRecordBytes: maximumRecordBytes)
                 continue
             }
-            if bytes.littleEndian(UInt16.self, at: offset + 10) & startsGroup != 0 { return true }
+            if flags(bytes, at: offset) & startsGroup != 0 { return true }
             expected = record.sequence + 1
             position = offset + recordHeaderBytes + record.length
         }

@@ -96,13 +96,6 @@ private struct Recovery {
             segment = try replaySegments(after: covered, replay: replay)
         }
         report.lastSequence = max(covered, report.lastSequence)
-        if segment.nextSequence != report.lastSequence + 1 || segment.version < LogFormat.segmentVersion,
-            let newest = listing.segments.last
-        {
-            // A new segment follows this one: what this one replayed is made durable first (`open` does it for the
-            // segment it appends to).
-            try synchronize(listing.path(newest.name))
-        }
         if segment.nextSequence != report.lastSequence + 1 {
             // The snapshot covers more than the newest segment holds (its records were lost or cut off as torn):
             // appending there would leave a gap inside the segment, so the next record starts a new one.
@@ -240,22 +233,17 @@ private struct Recovery {
         return newest
     }
 
-    /// Make the file at `path` durable.
-    private func synchronize(_ path: String) throws(LogError) {
-        do throws(FileSystemError) {
-            let handle = try fileSystem.openForWriting(path)
-            defer { fileSystem.close(handle) }
-            try fileSystem.synchronize(handle)
-        } catch {
-            throw .io(error)
-        }
-    }
-
-    /// Create a segment holding just its header, durably.
+    /// Create a segment holding just its header, durably, after making the newest one durable (what it replayed may
+    /// have come from the system's cache; `open` does the same for a segment it goes on appending to).
     private func createSegment(firstSequence: UInt64, generation: UInt64) throws(LogError) -> WriteAheadLog.OpenSegment
     {
         let header = LogFormat.SegmentHeader(generation: generation, firstSequence: firstSequence)
         do {
+            if let newest = listing.segments.last {
+                let handle = try fileSystem.openForWriting(listing.path(newest.name))
+                defer { fileSystem.close(handle) }
+                try fileSystem.synchronize(handle)
+            }
             try fileSystem.writeFileAtomically(
                 listing.path(LogFormat.segmentName(firstSequence: firstSequence)), LogFormat.encodeSegmentHeader(header)
             )

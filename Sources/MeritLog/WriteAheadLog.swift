@@ -70,7 +70,7 @@ public final class WriteAheadLog {
         self.segmentFirstSequence = segment.firstSequence
         self.segmentGeneration = segment.generation
         self.segmentLength = segment.length
-        self.segmentSize = max(segment.length, segment.size)
+        self.segmentSize = segment.size
         self.lastSequence = lastSequence
         self.nextSequence = lastSequence + 1
         self.bytesSinceSnapshot = bytesSinceSnapshot
@@ -148,9 +148,9 @@ public final class WriteAheadLog {
     /// The group goes where the segment's records end, over the zeros laid down there if the segment has them; one
     /// that reaches past them lays down the next `LogOptions.preallocationBytes` after itself in the same write
     /// sequence, made durable by the same synchronization. Rolls to a new segment first when the current one has
-    /// reached `maximumSegmentBytes`. On any failure the
-    /// segment is cut back (best effort) to its length before this group, the log refuses every later change
-    /// (this group's successors included), and the error is thrown as `.io`.
+    /// reached `maximumSegmentBytes`. On any failure the segment is cut back (best effort) to its length before this
+    /// group, the log refuses every later change (this group's successors included), and the error is thrown as
+    /// `.io`.
     public func write(_ sealed: SealedRecords) throws(LogError) {
         try ensureWritable()
         do throws(FileSystemError) {

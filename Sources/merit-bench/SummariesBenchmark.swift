@@ -159,7 +159,7 @@ enum SummariesBenchmark {
 
     /// The rows of the durable writes: one at a time against raw appends, and 64 in flight, with their targets.
     private static func durableRows(
-        _ durable: (raw: UInt64, overwrites: [UInt64], merit: UInt64, meritP99: UInt64, rate: Double)
+        _ durable: (raw: UInt64, overwrite: UInt64, merit: UInt64, meritP99: UInt64, rate: Double)
     ) -> [Row] {
         let ratio = Double(durable.merit) / Double(durable.raw)
         return [
@@ -170,7 +170,7 @@ enum SummariesBenchmark {
             Row(
                 name: "merit p50 / raw p50", value: String(format: "%.2f×", ratio),
                 note: "target ≤ 1.5×  \(verdict(ratio <= 1.5))"),
-            StorageBenchmark.overwriteRow(durable.overwrites, merit: durable.merit),
+            StorageBenchmark.overwriteRow(durable.overwrite, merit: durable.merit),
             Row(
                 name: "durable summaries.create, 64 in flight", value: "\(grouped(durable.rate)) /s",
                 note: "target ≥ 53 000 /s (10× SQLite, synchronous=FULL)  \(verdict(durable.rate >= 53_000))"),
@@ -182,7 +182,7 @@ enum SummariesBenchmark {
     /// flight, the request lines made before the clock starts.
     static func writes(
         root: URL, merit: String
-    ) throws -> (raw: UInt64, overwrites: [UInt64], merit: UInt64, meritP99: UInt64, rate: Double) {
+    ) throws -> (raw: UInt64, overwrite: UInt64, merit: UInt64, meritP99: UInt64, rate: Double) {
         let data = root.appendingPathComponent("writes")
         let key = try StorageBenchmark.initialize(data, merit: merit)
         let setup = try InProcessServer(
@@ -222,7 +222,9 @@ enum SummariesBenchmark {
         let child = try TransportBenchmark.Child(merit, ["serve", "--data", data.path])
         let (raw, overwrites, singles, rate) = StorageBenchmark.durableWrites(
             child, root: root, lineBytes: 1200, request: createLine)
-        return (percentile(raw, 0.5), overwrites, percentile(singles, 0.5), percentile(singles, 0.99), rate)
+        return (
+            percentile(raw, 0.5), percentile(overwrites, 0.5), percentile(singles, 0.5), percentile(singles, 0.99), rate
+        )
     }
 
     /// The number of days from 1970-01-01 to the given date (proleptic Gregorian).
