@@ -58,11 +58,16 @@ struct SnapshotRestoreTests {
                 apply(Change(.notificationRead, notification))
             }
         }
-        for number in 0..<700 {
+        // Summaries of 200 employees by 2 managers, whose drafts fill more than a chunk of their lists, with periods
+        // and creation times out of order: the indexes built at once must sort them.
+        for number in 0..<1600 {
             var summary = ChangeKindTests.summary
             summary.id = id(5, number)
             summary.employeeID = id(1, number % 200)
-            summary.status = number.isMultiple(of: 3) ? .draft : .shared
+            summary.managerID = id(1, number % 2)
+            summary.status = number.isMultiple(of: 4) ? .shared : number.isMultiple(of: 7) ? .archived : .draft
+            summary.periodEnd = Day(daysSinceEpoch: 20_000 + Int64(number * 37 % 300))
+            summary.createdAt = Timestamp(milliseconds: ChangeKindTests.now.milliseconds + Int64(number * 53 % 1000))
             apply(Change(.summaryCreated, summary))
         }
         return state

@@ -31,6 +31,22 @@ public struct OrderedIndex<Row: Identified>: Sendable, Equatable {
     /// An empty index.
     public init() {}
 
+    /// The index of `entries`, which are ascending and distinct: what inserting them one by one gives, built at
+    /// once (a snapshot's rows are indexed so).
+    public init(sorted entries: [Entry]) {
+        count = entries.count
+        if entries.isEmpty { return }
+        if entries.count <= Self.chunkSize {
+            chunks = [entries]
+        } else {
+            chunks.reserveCapacity((entries.count + Self.chunkSize - 1) / Self.chunkSize)
+            for start in stride(from: 0, to: entries.count, by: Self.chunkSize) {
+                chunks.append(Array(entries[start..<min(start + Self.chunkSize, entries.count)]))
+            }
+        }
+        firsts = chunks.map { $0[0] }
+    }
+
     /// Add an entry (nothing happens if it is there already).
     public mutating func insert(_ entry: Entry) {
         guard let last = chunks.last?.last else {

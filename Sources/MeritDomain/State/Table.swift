@@ -21,10 +21,44 @@ public protocol TableIndexes<Row>: Sendable, Equatable {
     /// Make room for `rows` rows in the indexes that hold an entry for every row (a snapshot says how many rows a
     /// table holds before they are read). Nothing, by default.
     mutating func reserveCapacity(_ rows: Int)
+
+    /// What builds the indexes of a snapshot's rows, given all at once in creation order: by default it inserts
+    /// each in turn; indexes too large for that to be quick gather their rows' keys and sort them once instead.
+    associatedtype Builder: TableIndexBuilder<Self> = InsertingIndexBuilder<Self>
 }
 
 extension TableIndexes {
     public mutating func reserveCapacity(_ rows: Int) {}
+}
+
+/// Builds the indexes of many rows given in creation order (a snapshot's): what inserting each in turn would give.
+public protocol TableIndexBuilder<Indexes> {
+    associatedtype Indexes: TableIndexes
+    /// A builder for `rows` rows.
+    init(rows: Int)
+    /// Take in `row`, the next in creation order.
+    mutating func add(_ row: Indexes.Row)
+    /// The indexes of every row taken in. `concurrently` runs parts of the work that are independent of each other,
+    /// at once where there are cores for it: it calls its second argument with each of `0..<parts` and returns when
+    /// all are done.
+    consuming func build(concurrently: (_ parts: Int, _ part: (Int) -> Void) -> Void) -> Indexes
+}
+
+/// Builds indexes by inserting each row in turn.
+public struct InsertingIndexBuilder<Indexes: TableIndexes>: TableIndexBuilder {
+    private var indexes = Indexes()
+
+    public init(rows: Int) {
+        indexes.reserveCapacity(rows)
+    }
+
+    public mutating func add(_ row: Indexes.Row) {
+        indexes.insert(row)
+    }
+
+    public consuming func build(concurrently: (_ parts: Int, _ part: (Int) -> Void) -> Void) -> Indexes {
+        indexes
+    }
 }
 
 /// The indexes of a table that needs none beyond its ids.
@@ -49,7 +83,7 @@ public struct Table<Row: TableRow>: Sendable {
     /// close them up.
     private var slots: [Row?] = []
     /// Where each row lies in `slots`.
-    private var positions: [ID<Row>: Int] = [:]
+    private var positions = IDPositions<Row>()
     /// How many of `slots` are holes.
     private var holes = 0
     /// Every row's id, ascending: what lists page through.
@@ -140,7 +174,7 @@ public struct Table<Row: TableRow>: Sendable {
         // One hash lookup finds the row's place or makes it, and the old value is swapped out rather than copied:
         // replay does this a million times.
         let id = row.id
-        let (position, isNew) = Self.place(of: id, in: &positions, next: slots.count)
+        let (position, isNew) = positions.place(of: id, next: slots.count)
         if isNew {
             journal?.append((id, nil))
             ids.insert(id)
@@ -160,18 +194,6 @@ public struct Table<Row: TableRow>: Sendable {
         }
         revision &+= 1
         return old
-    }
-
-    /// The place of `id` in `positions`, or, when it has none, `next`, which it is given (`isNew`): one hash lookup
-    /// either way.
-    @inline(__always)
-    private static func place(of id: ID<Row>, in positions: inout [ID<Row>: Int], next: Int) -> (Int, isNew: Bool) {
-        func claim(_ position: inout Int) -> (Int, isNew: Bool) {
-            if position >= 0 { return (position, false) }
-            position = next
-            return (next, true)
-        }
-        return claim(&positions[id, default: -1])
     }
 
     /// Whether `old` and `new` differ in an indexed field; `new` is `inout` only so that it is read where it lies in
@@ -216,7 +238,7 @@ public struct Table<Row: TableRow>: Sendable {
         kept.reserveCapacity(slots.count - holes)
         for index in slots.indices {
             guard let row = slots[index].take() else { continue }
-            positions[row.id] = kept.count
+            positions.set(row.id, to: kept.count)
             kept.append(row)
         }
         slots = kept
@@ -238,6 +260,7 @@ public struct Table<Row: TableRow>: Sendable {
     /// that replaced another, if any did: a snapshot never holds an id twice.
     mutating func restore(moving rows: UnsafeMutableBufferPointer<Row>, indexing: Bool) -> ID<Row>? {
         guard let base = rows.baseAddress else { return nil }
+        positions.prefetch(rows.lazy.map(\.id))
         var repeated: ID<Row>?
         for index in 0..<rows.count {
             if let replaced = write((base + index).move(), indexing: indexing) { repeated = replaced.id }
@@ -299,7 +322,7 @@ public struct Table<Row: TableRow>: Sendable {
                 // A row that was removed comes back at the end: creation order only matters for rows never removed.
                 ids.insert(id)
                 indexes.insert(old)
-                positions[id] = slots.count
+                positions.set(id, to: slots.count)
                 slots.append(old)
             }
         }

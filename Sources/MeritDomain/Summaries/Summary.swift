@@ -178,6 +178,17 @@ public struct Summary: TableRow {
 
         public init() {}
 
+        /// Indexes built apart (`Builder`).
+        init(
+            everyone: Shelves, byEmployee: [ID<Person>: Shelves], byManager: [ID<Person>: Shelves],
+            periodEndChanges: OrderedIndex<Summary>
+        ) {
+            self.everyone = everyone
+            self.byEmployee = byEmployee
+            self.byManager = byManager
+            self.periodEndChanges = periodEndChanges
+        }
+
         public mutating func insert(_ row: Summary) {
             everyone.insert(row)
             byEmployee[row.employeeID, default: Shelves()].insert(row)
@@ -221,6 +232,15 @@ public struct Summary: TableRow {
         /// No summaries.
         public init() {}
 
+        /// Shelves holding `lists`, one per status and sort key, in the order of `position(_:byPeriodEnd:)`.
+        init(lists: [OrderedIndex<Summary>]) {
+            precondition(lists.count == Self.listCount, "shelves hold a list per status and sort key")
+            self.lists = lists
+        }
+
+        /// How many lists shelves hold: two per status.
+        static var listCount: Int { 2 * Status.allCases.count }
+
         /// Whether it holds no summary.
         public var isEmpty: Bool { lists.allSatisfy { $0.count == 0 } }
 
@@ -230,7 +250,7 @@ public struct Summary: TableRow {
         }
 
         mutating func insert(_ summary: Summary) {
-            if lists.isEmpty { lists = Array(repeating: OrderedIndex(), count: 2 * Status.allCases.count) }
+            if lists.isEmpty { lists = Array(repeating: OrderedIndex(), count: Self.listCount) }
             lists[Self.position(summary.status, byPeriodEnd: true)].insert(Self.periodEndEntry(summary))
             lists[Self.position(summary.status, byPeriodEnd: false)].insert(Self.createdAtEntry(summary))
         }
@@ -249,7 +269,8 @@ public struct Summary: TableRow {
             .init(key: summary.createdAt.milliseconds, id: summary.id)
         }
 
-        private static func position(_ status: Status, byPeriodEnd: Bool) -> Int {
+        /// Where the list of `status` by `period_end`, or by `created_at`, lies in `lists`.
+        static func position(_ status: Status, byPeriodEnd: Bool) -> Int {
             let offset =
                 switch status {
                 case .draft: 0

@@ -4,14 +4,15 @@ import MeritDomain
 /// Reads the sections of a binary snapshot into a state, on more threads than one.
 ///
 /// Each section's rows are decoded by their own type (`ResourceKind.visitRowType`) in batches, on the calling
-/// thread. Each batch then goes to two serial queues in turn: the first adds its rows to the table's secondary
-/// indexes, which it builds apart, the second moves the rows into the table (its rows by id, its ids in order, its
-/// creation order), sized beforehand from the section's count. The three stages run at once on different
-/// batches, each in order, so a section takes about as long as its longest stage or as its work shared over the
-/// cores, whichever is more, rather than their sum; which stage is longest depends on the resource (reviews are
-/// mostly decoding, summaries mostly indexing and storing). Once the last batch is stored, the indexes go into the
-/// table. Batches go across through `depth` buffers that are reused, so memory stays bounded whatever the
-/// section's size; a row is moved into a buffer and out again, never copied.
+/// thread. Each batch then goes to two serial queues in turn: the first gives its rows to the builder of the
+/// table's secondary indexes (`TableIndexes.Builder`), the second moves the rows into the table (its rows by id, its
+/// ids in order, its creation order), sized beforehand from the section's count. The three stages run at once on
+/// different batches, each in order, so a section takes about as long as its longest stage or as its work shared
+/// over the cores, whichever is more, rather than their sum. Once the last batch is stored, the builder builds the
+/// indexes, running its independent parts at once on the cores there are (a million summaries' shelves by
+/// employee and by manager), and they go into the table. Batches go across through `depth` buffers that are
+/// reused, so memory stays bounded whatever the section's size; a row is moved into a buffer and out again, never
+/// copied.
 struct SnapshotSections: RowTypeVisitor {
     /// How many rows go across at a time: enough that handing them over costs nothing, few enough to stay in cache.
     static let batchSize = 256
@@ -65,8 +66,7 @@ struct SnapshotSections: RowTypeVisitor {
         let filler = self.filler
         filler.state.reserveCapacity(count, for: Row.self)
         let batches = Batches<Row>(capacity: min(count, Self.batchSize))
-        let indexes = IndexBuilder<Row>()
-        indexes.indexes.reserveCapacity(count)
+        let indexes = IndexBuilder<Row>(rows: count)
         // However the section ends, the queues are done with every batch before they are freed (the indexing
         // queue first: it is what hands batches to the storing one).
         defer {
@@ -105,7 +105,7 @@ struct SnapshotSections: RowTypeVisitor {
         filler.indexing.sync {}
         filler.storing.sync {}
         if let repeated = filler.repeated { throw reader.failure("the section holds \(repeated) twice") }
-        filler.state.install(indexes.indexes, for: Row.self)
+        filler.state.install(indexes.build(), for: Row.self)
     }
 
     /// The state, and the queues that index rows and store them into it.
@@ -119,16 +119,33 @@ struct SnapshotSections: RowTypeVisitor {
         let storing = DispatchQueue(label: "merit.snapshot.storing")
     }
 
-    /// The secondary indexes of a section's rows, built on the indexing queue.
+    /// The secondary indexes of a section's rows, taken in on the indexing queue and built once all are in.
     private final class IndexBuilder<Row: TableRow>: @unchecked Sendable {
         // @unchecked: touched only by the blocks on the indexing queue, and by the reading thread after `sync` has
         // waited for them.
-        var indexes = Row.Indexes()
+        private var builder: Row.Indexes.Builder
 
-        /// Index `row`, read where it lies: `inout` only so that it is not copied out of its buffer first (a
+        init(rows: Int) {
+            builder = Row.Indexes.Builder(rows: rows)
+        }
+
+        /// Take in `row`, read where it lies: `inout` only so that it is not copied out of its buffer first (a
         /// retain and a release of everything it holds).
         func index(_ row: inout Row) {
-            indexes.insert(row)
+            builder.add(row)
+        }
+
+        /// The indexes of every row taken in, their parts built at once on the cores there are.
+        func build() -> Row.Indexes {
+            var builder = Row.Indexes.Builder(rows: 0)
+            swap(&builder, &self.builder)
+            return builder.build { parts, part in
+                withoutActuallyEscaping(part) { part in
+                    // Each part writes only its own result, and `concurrentPerform` returns once all are done.
+                    nonisolated(unsafe) let part = part
+                    DispatchQueue.concurrentPerform(iterations: parts) { part($0) }
+                }
+            }
         }
     }
 
