@@ -1,6 +1,6 @@
-import MeritDomain
 import Testing
 
+@testable import MeritDomain
 @testable import MeritServer
 
 /// A snapshot's sections are read on three threads (decoded, indexed, stored) in batches: however many batches a
@@ -68,6 +68,12 @@ struct SnapshotRestoreTests {
             summary.status = number.isMultiple(of: 4) ? .shared : number.isMultiple(of: 7) ? .archived : .draft
             summary.periodEnd = Day(daysSinceEpoch: 20_000 + Int64(number * 37 % 300))
             summary.createdAt = Timestamp(milliseconds: ChangeKindTests.now.milliseconds + Int64(number * 53 % 1000))
+            // Bodies of many sizes, read back into shared blocks.
+            let words = number == 800 ? 2_000 : number % 40
+            summary.body = RichText(
+                stored: Array(
+                    (#"{"type":"doc","content":[{"type":"paragraph","content":[{"type":"text","text":""#
+                        + String(repeating: "word \(number) ", count: max(words, 1)) + #""}]}]}"#).utf8))
             apply(Change(.summaryCreated, summary))
         }
         return state

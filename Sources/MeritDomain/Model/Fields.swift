@@ -115,7 +115,7 @@ public protocol FieldEncoder: ~Copyable {
     mutating func writeArray<Value: FieldValue>(_ values: [Value])
     mutating func writeRecord<Record: FieldRecord>(_ record: Record)
     /// Write a value held as its compact JSON (a rich-text body): the JSON forms copy it as it stands.
-    mutating func writeCompactJSON(_ json: [UInt8])
+    mutating func writeCompactJSON(_ json: UnsafeBufferPointer<UInt8>)
 }
 
 /// Reads a record's fields back, in the order they were written.
@@ -143,7 +143,7 @@ public protocol FieldDecoder {
     mutating func readArray<Value: FieldValue>(_ type: Value.Type) throws(StoredFormError) -> [Value]
     mutating func readRecord<Record: FieldRecord>(_ type: Record.Type) throws(StoredFormError) -> Record
     /// Read a value written with `writeCompactJSON`.
-    mutating func readCompactJSON() throws(StoredFormError) -> [UInt8]
+    mutating func readCompactJSON() throws(StoredFormError) -> SharedBytes
 }
 
 extension FieldDecoder {

@@ -17,7 +17,10 @@ public struct RichText: Sendable, Equatable {
     public static let maximumBytes = 262_144
 
     /// The document as compact JSON, in UTF-8.
-    public let json: [UInt8]
+    public let bytes: SharedBytes
+
+    /// The document as compact JSON, copied into an array.
+    public var json: [UInt8] { bytes.array }
 
     /// The body whose compact JSON (as the API's writer writes it: no whitespace) is `json`, found at `path`
     /// (`body`), read and held to the grammar.
@@ -33,8 +36,14 @@ public struct RichText: Sendable, Equatable {
 
     /// A body read back from storage, which was checked when it was written.
     @usableFromInline
+    init(stored bytes: SharedBytes) {
+        self.bytes = bytes
+    }
+
+    /// A body read back from storage, held in an array.
+    @usableFromInline
     init(stored json: [UInt8]) {
-        self.json = json
+        self.init(stored: SharedBytes(json))
     }
 
     /// A body read from a request, whose grammar the command that stores it has yet to check.
@@ -72,7 +81,7 @@ public struct RichText: Sendable, Equatable {
 extension RichText: FieldValue {
     @inlinable
     public func write<Encoder: FieldEncoder & ~Copyable>(to encoder: inout Encoder) {
-        encoder.writeCompactJSON(json)
+        bytes.withUnsafeBufferPointer { encoder.writeCompactJSON($0) }
     }
 
     @inlinable

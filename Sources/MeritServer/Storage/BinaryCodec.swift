@@ -142,6 +142,8 @@ struct BinaryReader: FieldDecoder {
     var strings: StringTable?
     /// Where the enumeration cases read recently are kept by their names; `nil`: each name is matched afresh.
     var cases: CaseTable?
+    /// Where rich-text bodies are copied, one after another (a snapshot's); `nil`: each takes an array of its own.
+    var arena: ByteArena?
 
     init(_ bytes: UnsafeRawBufferPointer, binaryIDs: Bool = true) {
         base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
@@ -332,9 +334,9 @@ extension BinaryWriter {
     }
 
     /// Compact JSON, stored as a string's bytes are.
-    mutating func writeCompactJSON(_ json: [UInt8]) {
+    mutating func writeCompactJSON(_ json: UnsafeBufferPointer<UInt8>) {
         varint(json.count)
-        json.withUnsafeBufferPointer { bytes($0) }
+        bytes(json)
     }
 }
 
@@ -415,13 +417,14 @@ extension BinaryReader {
     }
 
     /// Compact JSON: copied as it is, once its bytes are known to be UTF-8 (what the API writes out must be).
-    mutating func readCompactJSON() throws(StoredFormError) -> [UInt8] {
+    mutating func readCompactJSON() throws(StoredFormError) -> SharedBytes {
         let count = try varint()
         let bytes = UnsafeBufferPointer(start: try take(count), count: count)
         guard Self.isASCII(bytes) || String(validating: bytes, as: UTF8.self) != nil else {
             throw failure("a rich-text body is not UTF-8")
         }
-        return Array(bytes)
+        guard arena != nil else { return SharedBytes(Array(bytes)) }
+        return arena!.copy(bytes)
     }
 }
 

@@ -91,7 +91,7 @@ private struct DecoratingEncoder<Base: FieldEncoder, Decoration: MemberDecoratio
     mutating func writeOptional<Value: FieldValue>(_ value: Value?) { base.writeOptional(value) }
     mutating func writeArray<Value: FieldValue>(_ values: [Value]) { base.writeArray(values) }
     mutating func writeRecord<Record: FieldRecord>(_ record: Record) { base.writeRecord(record) }
-    mutating func writeCompactJSON(_ json: [UInt8]) { base.writeCompactJSON(json) }
+    mutating func writeCompactJSON(_ json: UnsafeBufferPointer<UInt8>) { base.writeCompactJSON(json) }
 
     /// Encode `record`'s fields, decorated, then the decoration's trailing members, through `base`.
     @inline(__always)
@@ -170,9 +170,9 @@ struct JSONTreeEncoder: FieldEncoder {
         value = .object(outer)
     }
 
-    mutating func writeCompactJSON(_ json: [UInt8]) {
+    mutating func writeCompactJSON(_ json: UnsafeBufferPointer<UInt8>) {
         // What `writeCompactJSON` is given is JSON: a body was checked when it arrived, or when it was read back.
-        value = (try? JSONParser.parse(json)) ?? .null
+        value = (try? JSONParser.parse(UnsafeRawBufferPointer(json))) ?? .null
     }
 }
 
@@ -235,8 +235,8 @@ struct StagedFieldEncoder: FieldEncoder {
         first = outer
     }
 
-    mutating func writeCompactJSON(_ json: [UInt8]) {
-        json.withUnsafeBytes { self.json.pointee.raw($0) }
+    mutating func writeCompactJSON(_ json: UnsafeBufferPointer<UInt8>) {
+        self.json.pointee.raw(UnsafeRawBufferPointer(json))
     }
 
     /// Write `record` as an object with `decoration`'s changes (its nested records as they are).
@@ -453,8 +453,8 @@ struct StoredJSONDecoder: FieldDecoder {
         return try Record(from: &self)
     }
 
-    mutating func readCompactJSON() throws(StoredFormError) -> [UInt8] {
-        try present().serialized()
+    mutating func readCompactJSON() throws(StoredFormError) -> SharedBytes {
+        SharedBytes(try present().serialized())
     }
 }
 

@@ -53,6 +53,7 @@ enum SnapshotCodec {
         reader.what = "snapshot"
         reader.strings = StringTable()
         reader.cases = CaseTable()
+        reader.arena = ByteArena()
         let format = try reader.byte()
         guard format == Self.format else {
             throw reader.failure("the snapshot has format \(format); this merit reads up to \(Self.format)")
