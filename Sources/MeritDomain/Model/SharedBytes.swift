@@ -1,38 +1,60 @@
-/// Bytes that lie in a block shared with other values, or in one of their own: what a rich-text body holds.
+/// Bytes held in an array of their own, or as a stretch of a block shared with other values: what a rich-text body
+/// holds.
 ///
-/// A body read from a request takes a block of its own, as an array would. Bodies read back from a snapshot are
-/// copied one after another into large blocks (`ByteArena`): a million summaries' bodies take a few hundred
-/// allocations instead of a million, with no allocator header or rounding between them, which was a sixth of
-/// start-up. A block lives while any value in it does: a body that an update replaces keeps the rest of its block
-/// (bodies change only before they are shared, and each start-up reads them into fresh blocks).
+/// A body read from a request, or from the log, is an array, as before. Bodies read back from a snapshot are copied
+/// one after another into large blocks (`ByteArena`): a million summaries' bodies take a few hundred allocations
+/// instead of a million, with no allocator header or rounding between them, which was a sixth of start-up. A block
+/// lives while any value in it does: a body that an update replaces keeps the rest of its block (bodies change only
+/// before they are shared, and each start-up reads them into fresh blocks).
 public struct SharedBytes: Sendable {
-    private let block: Block
-    private let start: Int32
-    /// The number of bytes.
-    public let count: Int32
+    private enum Storage: Sendable {
+        case array([UInt8])
+        case stretch(Block, start: Int32, count: Int32)
+    }
 
-    /// The bytes of `array`, in a block of their own.
+    private let storage: Storage
+
+    /// The bytes of `array`, held as it is.
     public init(_ array: [UInt8]) {
-        let block = Block.make(capacity: array.count)
-        let start = array.withUnsafeBufferPointer { block.append($0) }
-        self.init(block: block, start: start, count: array.count)
+        storage = .array(array)
+    }
+
+    /// A copy of `bytes`, in an array of its own.
+    public init(copying bytes: UnsafeBufferPointer<UInt8>) {
+        storage = .array(Array(bytes))
     }
 
     fileprivate init(block: Block, start: Int, count: Int) {
-        self.block = block
-        self.start = Int32(start)
-        self.count = Int32(count)
+        storage = .stretch(block, start: Int32(start), count: Int32(count))
+    }
+
+    /// The number of bytes.
+    public var count: Int {
+        switch storage {
+        case .array(let array): array.count
+        case .stretch(_, _, let count): Int(count)
+        }
     }
 
     /// Lend the bytes to `body`.
     public func withUnsafeBufferPointer<Result, Failure: Error>(
         _ body: (UnsafeBufferPointer<UInt8>) throws(Failure) -> Result
     ) throws(Failure) -> Result {
-        try block.withBytes(from: Int(start), count: Int(count), body)
+        switch storage {
+        case .array(let array):
+            return try array.withUnsafeBufferPointer(body)
+        case .stretch(let block, let start, let count):
+            return try block.withBytes(from: Int(start), count: Int(count), body)
+        }
     }
 
-    /// The bytes, copied into an array.
-    public var array: [UInt8] { withUnsafeBufferPointer { Array($0) } }
+    /// The bytes, as an array (a copy unless they are held in one).
+    public var array: [UInt8] {
+        switch storage {
+        case .array(let array): array
+        case .stretch: withUnsafeBufferPointer { Array($0) }
+        }
+    }
 
     /// A block of bytes filled from its start: the values made from it each hold one stretch.
     fileprivate final class Block: @unchecked Sendable {
@@ -43,12 +65,10 @@ public struct SharedBytes: Sendable {
         private let capacity: Int
         private var filled = 0
 
-        private init(capacity: Int) {
+        fileprivate init(capacity: Int) {
             self.capacity = capacity
-            base = .allocate(capacity: max(capacity, 1))
+            base = .allocate(capacity: capacity)
         }
-
-        static func make(capacity: Int) -> Block { Block(capacity: capacity) }
 
         deinit {
             base.deallocate()
@@ -66,6 +86,7 @@ public struct SharedBytes: Sendable {
             return start
         }
 
+        /// Lend the `count` bytes from `start` to `body` (the caller's value keeps the block alive meanwhile).
         func withBytes<Result, Failure: Error>(
             from start: Int, count: Int, _ body: (UnsafeBufferPointer<UInt8>) throws(Failure) -> Result
         ) throws(Failure) -> Result {
@@ -84,7 +105,7 @@ extension SharedBytes: Equatable {
 /// Copies runs of bytes one after another into large blocks, each run a `SharedBytes`: what a snapshot's bodies
 /// are read into. One reader uses an arena at a time.
 public struct ByteArena {
-    /// The size of a block; a run of more than a quarter of it takes a block of its own.
+    /// The size of a block; a run of more than a quarter of it is copied into an array of its own.
     public static let blockSize = 1 << 20
 
     private var block: SharedBytes.Block?
@@ -94,12 +115,12 @@ public struct ByteArena {
 
     /// A copy of `bytes`, after the runs copied before it.
     public mutating func copy(_ bytes: UnsafeBufferPointer<UInt8>) -> SharedBytes {
-        if bytes.count > Self.blockSize / 4 { return SharedBytes(Array(bytes)) }
+        if bytes.count > Self.blockSize / 4 { return SharedBytes(copying: bytes) }
         let current: SharedBytes.Block
         if let block, block.room >= bytes.count {
             current = block
         } else {
-            current = .make(capacity: Self.blockSize)
+            current = SharedBytes.Block(capacity: Self.blockSize)
             block = current
         }
         return SharedBytes(block: current, start: current.append(bytes), count: bytes.count)

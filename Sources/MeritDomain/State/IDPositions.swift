@@ -9,7 +9,7 @@
 /// back, leaving no tombstones. An array holds the slots, so copies share them until one is changed.
 public struct IDPositions<Entity: Identified>: Sendable, Equatable {
     /// An id and its place; `position` is negative in an empty slot.
-    private struct Slot: Sendable, Equatable {
+    private struct Slot: Sendable {
         var high: UInt64
         var low: UInt64
         var position: Int
@@ -76,8 +76,8 @@ public struct IDPositions<Entity: Identified>: Sendable, Equatable {
     }
 
     /// Read the first slot each of `ids` would be looked up in, so that the lookups or inserts that follow find
-    /// it in cache: the reads do not wait for each other, so a batch of ids costs about one miss instead of one
-    /// each (a snapshot's ids land all over a table of a million).
+    /// it in cache: the reads do not wait for each other, so the processor overlaps a dozen or so misses at a time
+    /// instead of taking them one after another (a snapshot's ids land all over a table of a million).
     public mutating func prefetch(_ ids: some Sequence<ID<Entity>>) {
         guard !slots.isEmpty else { return }
         var any = 0
@@ -132,13 +132,13 @@ public struct IDPositions<Entity: Identified>: Sendable, Equatable {
     /// full.
     private mutating func insertNew(_ id: ID<Entity>, _ position: Int) {
         if count + 1 > slots.count / 4 * 3 { resize(to: max(8, slots.count * 2)) }
-        place(Slot(high: id.high, low: id.low, position: position))
+        put(Slot(high: id.high, low: id.low, position: position))
         count += 1
     }
 
-    /// Put `slot` in the first empty slot from its bucket on.
+    /// Put `entry` in the first empty slot from its bucket on.
     @inline(__always)
-    private mutating func place(_ entry: Slot) {
+    private mutating func put(_ entry: Slot) {
         let mask = slots.count - 1
         var slot = bucket(high: entry.high, low: entry.low)
         slots.withUnsafeMutableBufferPointer { slots in
@@ -152,6 +152,6 @@ public struct IDPositions<Entity: Identified>: Sendable, Equatable {
         let old = slots
         slots = Array(repeating: .empty, count: size)
         shift = UInt64(64 - size.trailingZeroBitCount)
-        for entry in old where entry.position >= 0 { place(entry) }
+        for entry in old where entry.position >= 0 { put(entry) }
     }
 }

@@ -34,6 +34,7 @@ public struct OrderedIndex<Row: Identified>: Sendable, Equatable {
     /// The index of `entries`, which are ascending and distinct: what inserting them one by one gives, built at
     /// once (a snapshot's rows are indexed so).
     public init(sorted entries: [Entry]) {
+        assert(zip(entries, entries.dropFirst()).allSatisfy { $0 < $1 }, "entries are ascending and distinct")
         count = entries.count
         if entries.isEmpty { return }
         if entries.count <= Self.chunkSize {

@@ -27,7 +27,7 @@ extension State {
     /// A batch at a time, so that the table's own code, specialized for its row type, writes each row, and no row
     /// is wrapped in a `Resource` or copied on the way. When not `indexing`, the secondary indexes are left alone:
     /// the caller builds them apart from the same rows (on another thread, while this one fills the table) with
-    /// `Row.Indexes.insert`, in the same order, and puts them in with `install(_:for:)` once the table is full.
+    /// `Row.Indexes.Builder`, in the same order, and puts them in with `install(_:for:)` once the table is full.
     public mutating func restore<Row: TableRow>(
         moving rows: UnsafeMutableBufferPointer<Row>, indexing: Bool = true
     ) -> ID<Row>? {

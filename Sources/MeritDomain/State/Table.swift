@@ -31,7 +31,8 @@ extension TableIndexes {
     public mutating func reserveCapacity(_ rows: Int) {}
 }
 
-/// Builds the indexes of many rows given in creation order (a snapshot's): what inserting each in turn would give.
+/// Builds the indexes of many rows given in creation order, each id once (a snapshot's; one that repeats an id is
+/// refused as damaged before its indexes are built): what inserting each in turn would give.
 public protocol TableIndexBuilder<Indexes> {
     associatedtype Indexes: TableIndexes
     /// A builder for `rows` rows.
@@ -74,9 +75,9 @@ public struct NoIndexes<Row>: TableIndexes {
 ///
 /// A new resource's storage, listing order and rollback are this one declaration: `Table<Review>`.
 ///
-/// The rows lie in one array in creation order, and a dictionary gives each id's place in it: a table of a
-/// million summaries is a million rows side by side and a small dictionary of ids, where a dictionary of the rows
-/// themselves would spread them over twice as many buckets and fill the buckets at random.
+/// The rows lie in one array in creation order, and a hash table of ids (`IDPositions`) gives each id's place in
+/// it: a table of a million summaries is a million rows side by side and a small table of ids, where a dictionary
+/// of the rows themselves would spread them over twice as many buckets and fill the buckets at random.
 public struct Table<Row: TableRow>: Sendable {
     /// The rows in the order they were first written: creation order, which id order only approximates when ids
     /// were made by runs with different clocks. `nil` where a row was removed, until enough such holes are there to
@@ -260,7 +261,7 @@ public struct Table<Row: TableRow>: Sendable {
     /// that replaced another, if any did: a snapshot never holds an id twice.
     mutating func restore(moving rows: UnsafeMutableBufferPointer<Row>, indexing: Bool) -> ID<Row>? {
         guard let base = rows.baseAddress else { return nil }
-        positions.prefetch(rows.lazy.map(\.id))
+        positions.prefetch(rows.indices.lazy.map { base[$0].id })
         var repeated: ID<Row>?
         for index in 0..<rows.count {
             if let replaced = write((base + index).move(), indexing: indexing) { repeated = replaced.id }

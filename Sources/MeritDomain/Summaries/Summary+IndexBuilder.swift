@@ -14,8 +14,9 @@ extension Summary.Indexes {
             var periodEnd: Int64
             var employee: Int32
             var manager: Int32
-            /// The place of the summary's status in `Status.allCases`.
-            var status: Int32
+            /// The lists of the shelves it goes in, by `period_end` and by `created_at` (`Shelves.position`).
+            var periodEndList: Int32
+            var createdAtList: Int32
         }
 
         private var keys: [Keys] = []
@@ -37,7 +38,8 @@ extension Summary.Indexes {
                 Keys(
                     id: row.id, createdAt: row.createdAt.milliseconds, periodEnd: row.periodEnd.daysSinceEpoch,
                     employee: place(of: row.employeeID), manager: place(of: row.managerID),
-                    status: Int32(Summary.Shelves.position(row.status, byPeriodEnd: true) / 2)))
+                    periodEndList: Int32(Summary.Shelves.position(row.status, byPeriodEnd: true)),
+                    createdAtList: Int32(Summary.Shelves.position(row.status, byPeriodEnd: false))))
             for change in row.periodEndChanges {
                 periodEndChanges.insert(.init(key: Int64(change.sequence), id: row.id))
             }
@@ -93,17 +95,19 @@ extension Summary.Shelves {
     /// and by `created_at`, sorted once (keys in creation order are mostly in order already).
     fileprivate init(keys: UnsafeBufferPointer<Summary.Indexes.Builder.Keys>) {
         typealias Entry = OrderedIndex<Summary>.Entry
-        var counts = [Int](repeating: 0, count: Summary.Status.allCases.count)
-        for keys in keys { counts[Int(keys.status)] += 1 }
-        var lists: [[Entry]] = (0..<Self.listCount).map { list in
+        var counts = [Int](repeating: 0, count: Self.listCount)
+        for keys in keys {
+            counts[Int(keys.periodEndList)] += 1
+            counts[Int(keys.createdAtList)] += 1
+        }
+        var lists: [[Entry]] = counts.map { count in
             var entries: [Entry] = []
-            entries.reserveCapacity(counts[list / 2])
+            entries.reserveCapacity(count)
             return entries
         }
         for keys in keys {
-            let position = 2 * Int(keys.status)
-            lists[position].append(Entry(key: keys.periodEnd, id: keys.id))
-            lists[position + 1].append(Entry(key: keys.createdAt, id: keys.id))
+            lists[Int(keys.periodEndList)].append(Entry(key: keys.periodEnd, id: keys.id))
+            lists[Int(keys.createdAtList)].append(Entry(key: keys.createdAt, id: keys.id))
         }
         for list in lists.indices where !lists[list].isAscending { lists[list].sort() }
         self.init(lists: lists.map(OrderedIndex.init(sorted:)))

@@ -423,8 +423,7 @@ extension BinaryReader {
         guard Self.isASCII(bytes) || String(validating: bytes, as: UTF8.self) != nil else {
             throw failure("a rich-text body is not UTF-8")
         }
-        guard arena != nil else { return SharedBytes(Array(bytes)) }
-        return arena!.copy(bytes)
+        return arena?.copy(bytes) ?? SharedBytes(copying: bytes)
     }
 }
 
