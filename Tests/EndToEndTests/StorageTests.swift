@@ -223,6 +223,68 @@ struct StorageTests {
         #expect(second.waitForExit() == 0)
     }
 
+    @Test("summaries through the binary: every list and every body answers the same after merit compact")
+    func summariesAcrossCompaction() throws {
+        let data = try TestDataDirectory()
+        let first = try SpawnedMerit.serve(data, authenticated: true)
+        func result(_ merit: SpawnedMerit, _ method: String, _ params: JSONObject) throws -> JSON {
+            let response = try #require(merit.call(method, .object(params), id: "c"))
+            return try #require(response["result"], "\(method) failed: \(response)")
+        }
+        let manager = try result(
+            first, "people.create", ["name": "Mia", "email": "mia@example.org", "role": "manager"])["id"]
+        var ids: [JSON] = []
+        for employee in 0..<3 {
+            let person = try result(
+                first, "people.create",
+                [
+                    "name": .string("E\(employee)"), "email": .string("e\(employee)@example.org"),
+                    "role": "employee", "manager_id": manager ?? .null,
+                ])["id"]
+            // Periods out of creation order, bodies of different lengths, and every status but the default.
+            for week in [3, 1, 4, 2] {
+                let end = "2026-0\(week + 1)-1\(employee)"
+                let text = String(repeating: "Week \(week) of E\(employee). ", count: week * 5)
+                let body: JSON = [
+                    "type": "doc",
+                    "content": [["type": "paragraph", "content": [["type": "text", "text": .string(text)]]]],
+                ]
+                let summary = try result(
+                    first, "summaries.create",
+                    [
+                        "employee_id": person ?? .null, "period_start": .string("2026-0\(week)-01"),
+                        "period_end": .string(end), "body": body,
+                    ])
+                ids.append(summary["id"] ?? .null)
+                let moves = [[], ["summaries.submit"], ["summaries.submit", "summaries.approve", "summaries.share"]]
+                for method in moves[(employee + week) % 3] {
+                    _ = try result(first, method, ["id": summary["id"] ?? .null])
+                }
+                if week == 4 && employee == 1 {
+                    _ = try result(first, "summaries.archive", ["id": summary["id"] ?? .null])
+                }
+            }
+        }
+        let queries: [JSONObject] = [
+            [:], ["sort": "period_end"], ["sort": "-created_at"], ["filter": ["status": ["draft", "shared"]]],
+            ["filter": ["status": ["archived"]]], ["filter": ["manager_id": manager ?? .null]],
+            ["filter": ["period_end": ["gte": "2026-03-01"]]], ["limit": 2],
+        ]
+        func answers(_ merit: SpawnedMerit) throws -> [JSON] {
+            try queries.map { try result(merit, "summaries.list", $0) }
+                + ids.map { try result(merit, "summaries.get", ["id": $0]) }
+        }
+        let before = try answers(first)
+        #expect(before[0]["data"]?.arrayValue?.count == 11)
+        #expect(before[4]["data"]?.arrayValue?.count == 1)
+        #expect(first.waitForExit() == 0)
+        let compacted = try runMerit(["compact", "--data", data.path])
+        #expect(compacted.status == 0, "\(compacted.error)")
+        let second = try SpawnedMerit.serve(data, authenticated: true)
+        #expect(try answers(second) == before)
+        #expect(second.waitForExit() == 0)
+    }
+
     @Test("init refuses a directory that already holds an organization")
     func initTwice() throws {
         let data = try TestDataDirectory()
