@@ -7,16 +7,15 @@ extension Summary.Indexes {
     /// creation order within each person) and sorts each person's few keys once, where they lie together; the
     /// employees' and the managers' at once. Everyone's shelves, a single set of lists, are filled as rows come.
     public struct Builder: TableIndexBuilder {
-        /// What the indexes hold of one summary, its people given by their place in `people`.
+        /// What the indexes hold of one summary.
         struct Keys {
             var id: ID<Summary>
-            var createdAt: Int64
-            var periodEnd: Int64
-            var employee: Int32
-            var manager: Int32
+            /// The sort keys: `created_at` in milliseconds, `period_end` in days.
+            var createdAt: Int64, periodEnd: Int64
+            /// The employee's and the manager's places in `people`.
+            var employee: Int32, manager: Int32
             /// The lists of the shelves it goes in, by `period_end` and by `created_at` (`Shelves.position`).
-            var periodEndList: Int32
-            var createdAtList: Int32
+            var periodEndList: Int32, createdAtList: Int32
         }
 
         private var keys: [Keys] = []
