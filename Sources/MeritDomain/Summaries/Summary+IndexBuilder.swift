@@ -14,8 +14,7 @@ extension Summary.Indexes {
             var createdAt: Int64, periodEnd: Int64
             /// The employee's and the manager's places in `people`.
             var employee: Int32, manager: Int32
-            /// The lists of the shelves it goes in, by `period_end` and by `created_at` (`Shelves.position`).
-            var periodEndList: Int32, createdAtList: Int32
+            var status: Summary.Status
         }
 
         private var keys: [Keys] = []
@@ -36,9 +35,7 @@ extension Summary.Indexes {
             keys.append(
                 Keys(
                     id: row.id, createdAt: row.createdAt.milliseconds, periodEnd: row.periodEnd.daysSinceEpoch,
-                    employee: place(of: row.employeeID), manager: place(of: row.managerID),
-                    periodEndList: Int32(Summary.Shelves.position(row.status, byPeriodEnd: true)),
-                    createdAtList: Int32(Summary.Shelves.position(row.status, byPeriodEnd: false))))
+                    employee: place(of: row.employeeID), manager: place(of: row.managerID), status: row.status))
             for change in row.periodEndChanges {
                 periodEndChanges.insert(.init(key: Int64(change.sequence), id: row.id))
             }
@@ -94,19 +91,18 @@ extension Summary.Shelves {
     /// and by `created_at`, sorted once (keys in creation order are mostly in order already).
     fileprivate init(keys: UnsafeBufferPointer<Summary.Indexes.Builder.Keys>) {
         typealias Entry = OrderedIndex<Summary>.Entry
+        var lists = [[Entry]](repeating: [], count: Self.listCount)
+        // Each status's two lists get as many entries: counted once, by the first.
         var counts = [Int](repeating: 0, count: Self.listCount)
-        for keys in keys {
-            counts[Int(keys.periodEndList)] += 1
-            counts[Int(keys.createdAtList)] += 1
-        }
-        var lists: [[Entry]] = counts.map { count in
-            var entries: [Entry] = []
-            entries.reserveCapacity(count)
-            return entries
+        for keys in keys { counts[Self.position(keys.status, byPeriodEnd: true)] += 1 }
+        for status in Summary.Status.allCases {
+            let count = counts[Self.position(status, byPeriodEnd: true)]
+            lists[Self.position(status, byPeriodEnd: true)].reserveCapacity(count)
+            lists[Self.position(status, byPeriodEnd: false)].reserveCapacity(count)
         }
         for keys in keys {
-            lists[Int(keys.periodEndList)].append(Entry(key: keys.periodEnd, id: keys.id))
-            lists[Int(keys.createdAtList)].append(Entry(key: keys.createdAt, id: keys.id))
+            lists[Self.position(keys.status, byPeriodEnd: true)].append(Entry(key: keys.periodEnd, id: keys.id))
+            lists[Self.position(keys.status, byPeriodEnd: false)].append(Entry(key: keys.createdAt, id: keys.id))
         }
         for list in lists.indices where !lists[list].isAscending { lists[list].sort() }
         self.init(lists: lists.map(OrderedIndex.init(sorted:)))
